@@ -1,0 +1,1 @@
+//! livecard client core (being written).

@@ -1,0 +1,942 @@
+//! The card model: every field of DESIGN.md §1, its validation and its limits.
+//!
+//! A [`Card`] is plain data. Values typed by a person go through [`Card::set`] / [`Card::add`],
+//! which normalise (phone numbers to E.164, websites to absolute URLs) and refuse bad values with
+//! a [`FieldError`] naming the field. Values read from outside files (vCard import) use the
+//! lenient `*_lenient` normalisers, which never refuse: they keep what cannot be normalised so
+//! that an import loses nothing. [`Card::validate`] checks the size limits of a whole card.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A business card. JSON field names are the CLI's field names (`mobile`, `phone`, …);
+/// multi-valued fields are arrays, absent text fields are empty strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Card {
+    /// Display name (vCard FN), e.g. "张三丰" or "John Doe".
+    pub name: String,
+    /// Family name (vCard N, first component).
+    pub family: String,
+    /// Given name (vCard N, second component).
+    pub given: String,
+    /// A small image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<Avatar>,
+    pub company: String,
+    pub title: String,
+    pub industry: String,
+    /// Mobile numbers, E.164 when they could be parsed.
+    pub mobile: Vec<String>,
+    /// Landline numbers, E.164 when they could be parsed.
+    pub phone: Vec<String>,
+    /// Fax numbers, E.164 when they could be parsed.
+    pub fax: Vec<String>,
+    pub email: Vec<String>,
+    pub address: Vec<Address>,
+    pub website: Vec<String>,
+    pub qq: String,
+    pub wechat: String,
+    pub aliwangwang: String,
+    pub msn: String,
+    pub weibo: String,
+    pub dingtalk: String,
+    /// A free line: industry news, an offer.
+    pub bulletin: String,
+    /// A temporary number ("phone dead, reach me on X"), valid until `temp_until`.
+    pub temp_number: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temp_until: Option<DateTime<Utc>>,
+}
+
+/// A small image, stored inline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Avatar {
+    /// MIME type, e.g. `image/jpeg`.
+    pub mime: String,
+    /// The image bytes; base64 in JSON.
+    #[serde(with = "b64")]
+    pub data: Vec<u8>,
+}
+
+/// A postal address, structured as vCard ADR.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Address {
+    pub po_box: String,
+    pub extended: String,
+    pub street: String,
+    pub locality: String,
+    pub region: String,
+    pub postal_code: String,
+    pub country: String,
+}
+
+impl Address {
+    /// An address typed as one line goes into `street`.
+    pub fn from_text(text: &str) -> Self {
+        Address {
+            street: text.trim().to_string(),
+            ..Default::default()
+        }
+    }
+
+    /// All parts joined for display and search, skipping empty ones.
+    pub fn to_line(&self) -> String {
+        [
+            &self.po_box,
+            &self.extended,
+            &self.street,
+            &self.locality,
+            &self.region,
+            &self.postal_code,
+            &self.country,
+        ]
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.to_line().is_empty()
+    }
+
+    fn parts(&self) -> [&String; 7] {
+        [
+            &self.po_box,
+            &self.extended,
+            &self.street,
+            &self.locality,
+            &self.region,
+            &self.postal_code,
+            &self.country,
+        ]
+    }
+}
+
+/// The editable fields, by the names the CLI and JSON use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Name,
+    Family,
+    Given,
+    Avatar,
+    Company,
+    Title,
+    Industry,
+    Mobile,
+    Phone,
+    Fax,
+    Email,
+    Address,
+    Website,
+    Qq,
+    Wechat,
+    Aliwangwang,
+    Msn,
+    Weibo,
+    Dingtalk,
+    Bulletin,
+    TempNumber,
+    TempUntil,
+}
+
+impl Field {
+    pub const ALL: [Field; 22] = [
+        Field::Name,
+        Field::Family,
+        Field::Given,
+        Field::Avatar,
+        Field::Company,
+        Field::Title,
+        Field::Industry,
+        Field::Mobile,
+        Field::Phone,
+        Field::Fax,
+        Field::Email,
+        Field::Address,
+        Field::Website,
+        Field::Qq,
+        Field::Wechat,
+        Field::Aliwangwang,
+        Field::Msn,
+        Field::Weibo,
+        Field::Dingtalk,
+        Field::Bulletin,
+        Field::TempNumber,
+        Field::TempUntil,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Name => "name",
+            Field::Family => "family",
+            Field::Given => "given",
+            Field::Avatar => "avatar",
+            Field::Company => "company",
+            Field::Title => "title",
+            Field::Industry => "industry",
+            Field::Mobile => "mobile",
+            Field::Phone => "phone",
+            Field::Fax => "fax",
+            Field::Email => "email",
+            Field::Address => "address",
+            Field::Website => "website",
+            Field::Qq => "qq",
+            Field::Wechat => "wechat",
+            Field::Aliwangwang => "aliwangwang",
+            Field::Msn => "msn",
+            Field::Weibo => "weibo",
+            Field::Dingtalk => "dingtalk",
+            Field::Bulletin => "bulletin",
+            Field::TempNumber => "temp_number",
+            Field::TempUntil => "temp_until",
+        }
+    }
+
+    /// Fields that hold a list (`--add` appends to them).
+    pub fn is_multi(self) -> bool {
+        matches!(
+            self,
+            Field::Mobile
+                | Field::Phone
+                | Field::Fax
+                | Field::Email
+                | Field::Address
+                | Field::Website
+        )
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Field {
+    type Err = FieldError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let key = s.trim().to_ascii_lowercase().replace('-', "_");
+        let alias = match key.as_str() {
+            "landline" | "tel" => Some(Field::Phone),
+            "org" | "organization" => Some(Field::Company),
+            "url" => Some(Field::Website),
+            "temp" => Some(Field::TempNumber),
+            _ => None,
+        };
+        alias
+            .or_else(|| Field::ALL.into_iter().find(|f| f.as_str() == key))
+            .ok_or_else(|| FieldError {
+                field: s.to_string(),
+                message: format!(
+                    "unknown field {s:?}; known fields: {}",
+                    Field::ALL.map(Field::as_str).join(", ")
+                ),
+            })
+    }
+}
+
+/// One refused value: which field and why, in words a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    fn new(field: Field, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.as_str().to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Every problem found in a card at once, so a form can mark all of them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[error("invalid card: {}", .errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+pub struct CardError {
+    pub errors: Vec<FieldError>,
+}
+
+/// Size limits of one card. The defaults are what the server and the stores accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Characters in one text value (name, company, one address part, …).
+    pub text_chars: usize,
+    /// Characters of the bulletin line.
+    pub bulletin_chars: usize,
+    /// Values in one multi-valued field.
+    pub values_per_field: usize,
+    /// Bytes of the avatar image.
+    pub avatar_bytes: usize,
+    /// Bytes of the whole card as JSON.
+    pub card_bytes: usize,
+}
+
+impl Limits {
+    pub const DEFAULT: Limits = Limits {
+        text_chars: 256,
+        bulletin_chars: 280,
+        values_per_field: 10,
+        avatar_bytes: 64 * 1024,
+        card_bytes: 128 * 1024,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
+    }
+}
+
+/// The default region for numbers typed without a country code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region(pub phonenumber::country::Id);
+
+impl Default for Region {
+    fn default() -> Self {
+        Region(phonenumber::country::Id::CN)
+    }
+}
+
+impl FromStr for Region {
+    type Err = FieldError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.trim()
+            .to_ascii_uppercase()
+            .parse::<phonenumber::country::Id>()
+            .map(Region)
+            .map_err(|_| FieldError {
+                field: "region".into(),
+                message: format!("{s:?} is not a two-letter region code such as CN or US"),
+            })
+    }
+}
+
+/// Parse a phone number typed by a person; E.164 on success.
+pub fn normalize_phone(field: Field, value: &str, region: Region) -> Result<String, FieldError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(FieldError::new(field, "empty phone number"));
+    }
+    match phonenumber::parse(Some(region.0), v) {
+        Ok(n) if phonenumber::is_valid(&n) => {
+            Ok(n.format().mode(phonenumber::Mode::E164).to_string())
+        }
+        Ok(_) => Err(FieldError::new(
+            field,
+            format!("{v:?} is not a valid phone number (region {:?})", region.0),
+        )),
+        Err(e) => Err(FieldError::new(
+            field,
+            format!("{v:?} is not a phone number: {e}"),
+        )),
+    }
+}
+
+/// Parse a phone number from an outside file: E.164 when valid, else the trimmed original.
+pub fn normalize_phone_lenient(value: &str, region: Region) -> String {
+    normalize_phone(Field::Phone, value, region).unwrap_or_else(|_| value.trim().to_string())
+}
+
+/// Check an email address typed by a person.
+pub fn normalize_email(value: &str) -> Result<String, FieldError> {
+    let v = value.trim();
+    if email_address::EmailAddress::is_valid(v) {
+        Ok(v.to_string())
+    } else {
+        Err(FieldError::new(
+            Field::Email,
+            format!("{v:?} is not an email address"),
+        ))
+    }
+}
+
+/// Check a website typed by a person; `example.com` becomes `https://example.com/`.
+pub fn normalize_url(value: &str) -> Result<String, FieldError> {
+    let v = value.trim();
+    let with_scheme = if v.contains("://") {
+        v.to_string()
+    } else {
+        format!("https://{v}")
+    };
+    match url::Url::parse(&with_scheme) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
+            Ok(u.to_string())
+        }
+        _ => Err(FieldError::new(
+            Field::Website,
+            format!("{v:?} is not a web address (http or https)"),
+        )),
+    }
+}
+
+/// Split a display name into (family, given): "John Doe" → ("Doe", "John");
+/// "张三丰" → ("张", "三丰"); two-character Chinese surnames like 欧阳 are kept whole.
+pub fn split_name(name: &str) -> (String, String) {
+    let name = name.trim();
+    if name.chars().any(is_cjk) && !name.contains(' ') {
+        const COMPOUND: [&str; 12] = [
+            "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙",
+            "司徒",
+        ];
+        let chars: Vec<char> = name.chars().collect();
+        let n = if chars.len() > 2 && COMPOUND.iter().any(|c| name.starts_with(c)) {
+            2
+        } else {
+            1
+        };
+        let n = n.min(chars.len());
+        return (
+            chars[..n].iter().collect(),
+            chars[n..].iter().collect::<String>(),
+        );
+    }
+    match name.rsplit_once(' ') {
+        Some((given, family)) => (family.trim().to_string(), given.trim().to_string()),
+        None => (String::new(), name.to_string()),
+    }
+}
+
+/// Han ideographs (CJK unified, extension A, compatibility).
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+fn check_single_line(field: Field, v: &str, max: usize) -> Result<String, FieldError> {
+    let v = v.trim();
+    if v.contains(['\n', '\r']) {
+        return Err(FieldError::new(field, "must be a single line"));
+    }
+    let n = v.chars().count();
+    if n > max {
+        return Err(FieldError::new(
+            field,
+            format!("too long: {n} characters, at most {max}"),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+impl Card {
+    /// The name to show: `name`, else given + family, else the company, else the first
+    /// number or email.
+    pub fn display_name(&self) -> String {
+        if !self.name.trim().is_empty() {
+            return self.name.trim().to_string();
+        }
+        let joined = if self.family.chars().any(is_cjk) {
+            format!("{}{}", self.family, self.given)
+        } else {
+            format!("{} {}", self.given, self.family)
+        };
+        let joined = joined.trim().to_string();
+        if !joined.is_empty() {
+            return joined;
+        }
+        [&self.company]
+            .into_iter()
+            .chain(self.mobile.iter())
+            .chain(self.phone.iter())
+            .chain(self.email.iter())
+            .find(|s| !s.trim().is_empty())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The temporary number while it is valid at `now`.
+    pub fn active_temp_number(&self, now: DateTime<Utc>) -> Option<&str> {
+        match self.temp_until {
+            Some(until) if until > now && !self.temp_number.is_empty() => {
+                Some(&self.temp_number)
+            }
+            _ => None,
+        }
+    }
+
+    /// Replace a field with one value typed by a person (an empty value clears it).
+    pub fn set(&mut self, field: Field, value: &str, region: Region) -> Result<(), FieldError> {
+        if field.is_multi() {
+            // Build on a copy so a refused value leaves the card as it was.
+            let mut next = self.clone();
+            if field == Field::Address {
+                next.address.clear();
+            } else {
+                next.list_mut(field).clear();
+            }
+            if !value.trim().is_empty() {
+                next.add(field, value, region)?;
+            }
+            *self = next;
+            return Ok(());
+        }
+        self.set_single(field, value, region)
+    }
+
+    /// Append a value to a multi-valued field (on a single-valued field this is `set`).
+    pub fn add(&mut self, field: Field, value: &str, region: Region) -> Result<(), FieldError> {
+        if !field.is_multi() {
+            return self.set_single(field, value, region);
+        }
+        let limits = Limits::DEFAULT;
+        if value.trim().is_empty() {
+            return Err(FieldError::new(field, "empty value"));
+        }
+        match field {
+            Field::Address => {
+                let v = check_single_line(field, value, limits.text_chars)?;
+                if self.address.len() >= limits.values_per_field {
+                    return Err(too_many(field, limits));
+                }
+                self.address.push(Address::from_text(&v));
+                return Ok(());
+            }
+            Field::Mobile | Field::Phone | Field::Fax => {
+                let v = normalize_phone(field, value, region)?;
+                push_unique(self.list_mut(field), v, field, limits)?;
+            }
+            Field::Email => {
+                let v = check_single_line(field, value, limits.text_chars)?;
+                let v = normalize_email(&v)?;
+                push_unique(self.list_mut(field), v, field, limits)?;
+            }
+            Field::Website => {
+                let v = check_single_line(field, value, limits.text_chars)?;
+                let v = normalize_url(&v)?;
+                push_unique(self.list_mut(field), v, field, limits)?;
+            }
+            _ => unreachable!("is_multi covers exactly these fields"),
+        }
+        Ok(())
+    }
+
+    fn list_mut(&mut self, field: Field) -> &mut Vec<String> {
+        match field {
+            Field::Mobile => &mut self.mobile,
+            Field::Phone => &mut self.phone,
+            Field::Fax => &mut self.fax,
+            Field::Email => &mut self.email,
+            Field::Website => &mut self.website,
+            Field::Address => {
+                // Addresses are structured; callers handle them before asking for a list.
+                unreachable!("address is not a list of strings")
+            }
+            _ => unreachable!("not a multi-valued field"),
+        }
+    }
+
+    fn set_single(&mut self, field: Field, value: &str, region: Region) -> Result<(), FieldError> {
+        let limits = Limits::DEFAULT;
+        let max = if field == Field::Bulletin {
+            limits.bulletin_chars
+        } else {
+            limits.text_chars
+        };
+        match field {
+            Field::Avatar => {
+                return Err(FieldError::new(
+                    field,
+                    "set the avatar from an image file, not from text",
+                ))
+            }
+            Field::TempUntil => {
+                let v = value.trim();
+                if v.is_empty() {
+                    self.temp_until = None;
+                    return Ok(());
+                }
+                let t = DateTime::parse_from_rfc3339(v).map_err(|e| {
+                    FieldError::new(
+                        field,
+                        format!("{v:?} is not an RFC 3339 time like 2026-11-25T18:00:00+08:00: {e}"),
+                    )
+                })?;
+                self.temp_until = Some(t.with_timezone(&Utc));
+                return Ok(());
+            }
+            Field::TempNumber => {
+                self.temp_number = if value.trim().is_empty() {
+                    String::new()
+                } else {
+                    normalize_phone(field, value, region)?
+                };
+                return Ok(());
+            }
+            Field::Qq => {
+                let v = value.trim();
+                if !v.is_empty() && !(5..=12).contains(&v.len())
+                    || !v.chars().all(|c| c.is_ascii_digit())
+                {
+                    return Err(FieldError::new(
+                        field,
+                        format!("{v:?} is not a QQ number (5 to 12 digits)"),
+                    ));
+                }
+                self.qq = v.to_string();
+                return Ok(());
+            }
+            _ => {}
+        }
+        let v = check_single_line(field, value, max)?;
+        match field {
+            Field::Name => {
+                let (family, given) = split_name(&v);
+                self.name = v;
+                self.family = family;
+                self.given = given;
+            }
+            Field::Family => self.family = v,
+            Field::Given => self.given = v,
+            Field::Company => self.company = v,
+            Field::Title => self.title = v,
+            Field::Industry => self.industry = v,
+            Field::Wechat => self.wechat = v,
+            Field::Aliwangwang => self.aliwangwang = v,
+            Field::Msn => self.msn = v,
+            Field::Weibo => self.weibo = v,
+            Field::Dingtalk => self.dingtalk = v,
+            Field::Bulletin => self.bulletin = v,
+            _ => unreachable!("handled above"),
+        }
+        Ok(())
+    }
+
+    /// Set the avatar from image bytes (checked for size and a known image type).
+    pub fn set_avatar(&mut self, data: Vec<u8>) -> Result<(), FieldError> {
+        let limits = Limits::DEFAULT;
+        if data.len() > limits.avatar_bytes {
+            return Err(FieldError::new(
+                Field::Avatar,
+                format!(
+                    "image is {} KiB, at most {} KiB; crop or shrink it",
+                    data.len() / 1024,
+                    limits.avatar_bytes / 1024
+                ),
+            ));
+        }
+        let mime = sniff_image(&data).ok_or_else(|| {
+            FieldError::new(Field::Avatar, "not a JPEG, PNG, GIF or WebP image")
+        })?;
+        self.avatar = Some(Avatar {
+            mime: mime.to_string(),
+            data,
+        });
+        Ok(())
+    }
+
+    /// Check the whole card against `limits`; every problem is reported.
+    pub fn validate(&self, limits: &Limits) -> Result<(), CardError> {
+        let mut errors = Vec::new();
+        let text = |errors: &mut Vec<FieldError>, field: Field, v: &str, max: usize| {
+            let n = v.chars().count();
+            if n > max {
+                errors.push(FieldError::new(
+                    field,
+                    format!("too long: {n} characters, at most {max}"),
+                ));
+            }
+        };
+        for (field, v) in [
+            (Field::Name, &self.name),
+            (Field::Family, &self.family),
+            (Field::Given, &self.given),
+            (Field::Company, &self.company),
+            (Field::Title, &self.title),
+            (Field::Industry, &self.industry),
+            (Field::Qq, &self.qq),
+            (Field::Wechat, &self.wechat),
+            (Field::Aliwangwang, &self.aliwangwang),
+            (Field::Msn, &self.msn),
+            (Field::Weibo, &self.weibo),
+            (Field::Dingtalk, &self.dingtalk),
+            (Field::TempNumber, &self.temp_number),
+        ] {
+            text(&mut errors, field, v, limits.text_chars);
+        }
+        text(
+            &mut errors,
+            Field::Bulletin,
+            &self.bulletin,
+            limits.bulletin_chars,
+        );
+        for (field, list) in [
+            (Field::Mobile, &self.mobile),
+            (Field::Phone, &self.phone),
+            (Field::Fax, &self.fax),
+            (Field::Email, &self.email),
+            (Field::Website, &self.website),
+        ] {
+            if list.len() > limits.values_per_field {
+                errors.push(too_many(field, *limits));
+            }
+            for v in list {
+                text(&mut errors, field, v, limits.text_chars);
+            }
+        }
+        if self.address.len() > limits.values_per_field {
+            errors.push(too_many(Field::Address, *limits));
+        }
+        for a in &self.address {
+            for p in a.parts() {
+                text(&mut errors, Field::Address, p, limits.text_chars);
+            }
+        }
+        if let Some(a) = &self.avatar {
+            if a.data.len() > limits.avatar_bytes {
+                errors.push(FieldError::new(
+                    Field::Avatar,
+                    format!(
+                        "image is {} KiB, at most {} KiB",
+                        a.data.len() / 1024,
+                        limits.avatar_bytes / 1024
+                    ),
+                ));
+            }
+        }
+        if !self.temp_number.is_empty() && self.temp_until.is_none() {
+            errors.push(FieldError::new(
+                Field::TempUntil,
+                "a temporary number needs an expiry (temp_until)",
+            ));
+        }
+        if errors.is_empty() {
+            let size = serde_json::to_vec(self).map(|v| v.len()).unwrap_or(0);
+            if size > limits.card_bytes {
+                errors.push(FieldError {
+                    field: "card".into(),
+                    message: format!(
+                        "card is {} KiB, at most {} KiB",
+                        size / 1024,
+                        limits.card_bytes / 1024
+                    ),
+                });
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(CardError { errors })
+        }
+    }
+
+    /// A new own card seeded from someone's card (patent claim 2): colleagues share the
+    /// company, its address, website, fax and industry; everything personal is left out.
+    pub fn seed_from(other: &Card) -> Card {
+        Card {
+            company: other.company.clone(),
+            industry: other.industry.clone(),
+            address: other.address.clone(),
+            website: other.website.clone(),
+            fax: other.fax.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// All text of the card that search should see (names, company, title, numbers, emails).
+    pub fn search_text(&self) -> String {
+        let mut parts: Vec<&str> = vec![
+            &self.name,
+            &self.family,
+            &self.given,
+            &self.company,
+            &self.title,
+            &self.industry,
+            &self.qq,
+            &self.wechat,
+        ];
+        parts.extend(self.mobile.iter().map(String::as_str));
+        parts.extend(self.phone.iter().map(String::as_str));
+        parts.extend(self.email.iter().map(String::as_str));
+        parts.retain(|s| !s.is_empty());
+        parts.join(" ")
+    }
+}
+
+fn too_many(field: Field, limits: Limits) -> FieldError {
+    FieldError::new(
+        field,
+        format!("at most {} values", limits.values_per_field),
+    )
+}
+
+fn push_unique(
+    list: &mut Vec<String>,
+    v: String,
+    field: Field,
+    limits: Limits,
+) -> Result<(), FieldError> {
+    if list.contains(&v) {
+        return Ok(());
+    }
+    if list.len() >= limits.values_per_field {
+        return Err(too_many(field, limits));
+    }
+    list.push(v);
+    Ok(())
+}
+
+/// The MIME type of an image from its first bytes.
+pub fn sniff_image(data: &[u8]) -> Option<&'static str> {
+    if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if data.len() >= 12 && &data[..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
+mod b64 {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(s.as_bytes())
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cn() -> Region {
+        Region::default()
+    }
+
+    #[test]
+    fn mobile_is_normalised_to_e164_with_default_region() {
+        let mut c = Card::default();
+        c.set(Field::Mobile, "138 0013 8000", cn()).unwrap();
+        assert_eq!(c.mobile, vec!["+8613800138000"]);
+        c.add(Field::Mobile, "+1 650 253 0000", cn()).unwrap();
+        assert_eq!(c.mobile.len(), 2);
+        c.set(Field::Mobile, "13900139000", cn()).unwrap();
+        assert_eq!(c.mobile, vec!["+8613900139000"]);
+    }
+
+    #[test]
+    fn region_is_configurable() {
+        let us: Region = "us".parse().unwrap();
+        assert_eq!(
+            normalize_phone(Field::Phone, "(650) 253-0000", us).unwrap(),
+            "+16502530000"
+        );
+        assert!("zz".parse::<Region>().is_err());
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        let mut c = Card::default();
+        let e = c.set(Field::Mobile, "12", cn()).unwrap_err();
+        assert_eq!(e.field, "mobile");
+        let e = c.set(Field::Email, "not-an-email", cn()).unwrap_err();
+        assert_eq!(e.field, "email");
+        let e = c.set(Field::Website, "ftp://x.example", cn()).unwrap_err();
+        assert_eq!(e.field, "website");
+        let e = c.set(Field::Qq, "12ab", cn()).unwrap_err();
+        assert_eq!(e.field, "qq");
+        let e = c.set(Field::TempUntil, "tomorrow", cn()).unwrap_err();
+        assert_eq!(e.field, "temp_until");
+        let e = c.set(Field::Company, &"x".repeat(300), cn()).unwrap_err();
+        assert!(e.message.contains("too long"), "{e}");
+        assert_eq!(c, Card::default(), "a refused value changes nothing");
+    }
+
+    #[test]
+    fn website_gets_a_scheme() {
+        assert_eq!(
+            normalize_url("livecard.example").unwrap(),
+            "https://livecard.example/"
+        );
+    }
+
+    #[test]
+    fn names_split_for_chinese_and_latin() {
+        assert_eq!(split_name("张三丰"), ("张".into(), "三丰".into()));
+        assert_eq!(split_name("欧阳娜娜"), ("欧阳".into(), "娜娜".into()));
+        assert_eq!(split_name("John Doe"), ("Doe".into(), "John".into()));
+    }
+
+    #[test]
+    fn temp_number_needs_expiry_and_expires() {
+        let mut c = Card::default();
+        c.set(Field::Name, "张三", cn()).unwrap();
+        c.set(Field::TempNumber, "13700137000", cn()).unwrap();
+        assert!(c.validate(&Limits::DEFAULT).is_err());
+        c.set(Field::TempUntil, "2026-11-25T18:00:00+08:00", cn())
+            .unwrap();
+        c.validate(&Limits::DEFAULT).unwrap();
+        let before: DateTime<Utc> = "2026-11-25T09:00:00Z".parse().unwrap();
+        let after: DateTime<Utc> = "2026-11-25T10:00:01Z".parse().unwrap();
+        assert_eq!(c.active_temp_number(before), Some("+8613700137000"));
+        assert_eq!(c.active_temp_number(after), None);
+    }
+
+    #[test]
+    fn validate_reports_every_problem() {
+        let c = Card {
+            name: "n".repeat(300),
+            mobile: vec!["1".into(); 11],
+            ..Default::default()
+        };
+        let e = c.validate(&Limits::DEFAULT).unwrap_err();
+        assert_eq!(e.errors.len(), 2, "{e}");
+    }
+
+    #[test]
+    fn seed_keeps_company_fields_only() {
+        let mut a = Card::default();
+        a.set(Field::Name, "李四", cn()).unwrap();
+        a.set(Field::Company, "华为", cn()).unwrap();
+        a.set(Field::Industry, "通信", cn()).unwrap();
+        a.set(Field::Fax, "010 6666 8888", cn()).unwrap();
+        a.set(Field::Website, "huawei.example", cn()).unwrap();
+        a.set(Field::Address, "深圳市龙岗区坂田", cn()).unwrap();
+        a.set(Field::Mobile, "13800138000", cn()).unwrap();
+        let s = Card::seed_from(&a);
+        assert_eq!(s.company, "华为");
+        assert_eq!(s.fax, a.fax);
+        assert_eq!(s.address, a.address);
+        assert_eq!(s.website, a.website);
+        assert_eq!(s.industry, "通信");
+        assert!(s.name.is_empty() && s.mobile.is_empty());
+    }
+
+    #[test]
+    fn field_names_parse() {
+        for f in Field::ALL {
+            assert_eq!(f.as_str().parse::<Field>().unwrap(), f);
+        }
+        assert!("nope".parse::<Field>().is_err());
+    }
+
+    #[test]
+    fn json_uses_cli_names() {
+        let mut c = Card::default();
+        c.set(Field::Mobile, "13800138000", cn()).unwrap();
+        let j = serde_json::to_value(&c).unwrap();
+        assert_eq!(j["mobile"][0], "+8613800138000");
+        let back: Card = serde_json::from_value(j).unwrap();
+        assert_eq!(back, c);
+    }
+}

@@ -1,0 +1,10 @@
+//! livecard's data formats: the card model and its codecs.
+//!
+//! This crate does no IO: every function takes bytes or values and returns values, so the
+//! client core, the server, the CLI, the app and the fuzz targets all share it.
+
+pub mod card;
+pub mod mecard;
+pub mod vcard;
+
+pub use card::{Address, Avatar, Card, CardError, Field, FieldError, Limits, Region};

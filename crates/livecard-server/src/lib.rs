@@ -1,0 +1,1 @@
+//! livecard sync server (being written).
