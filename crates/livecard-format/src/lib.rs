@@ -4,7 +4,10 @@
 //! client core, the server, the CLI, the app and the fuzz targets all share it.
 
 pub mod card;
+#[cfg(feature = "secret")]
+pub mod crypto;
 pub mod mecard;
 pub mod vcard;
+pub mod wire;
 
 pub use card::{Address, Avatar, Card, CardError, Field, FieldError, Limits, Region};

@@ -1,0 +1,718 @@
+//! The wire format shared by the client core and the sync server (docs/PROTOCOL.md).
+//!
+//! Everything here handles **only public or encrypted bytes**: card ids, public keys, versions,
+//! nonces, ciphertexts and signatures. Nothing in this module can decrypt a card; opening needs a
+//! `ShareSecret` from [`crate::crypto`], which exists only with the crate's `secret` feature —
+//! and the server depends on this crate without it.
+//!
+//! Contents:
+//! - [`CardId`]: 16 characters of RFC 4648 base32 of the first 10 bytes of SHA-256(public key).
+//! - [`SealedRecord`]: {id, public key, version, nonce, ciphertext, signature} and its
+//!   [`SealedRecord::verify`].
+//! - [`Tombstone`]: a signed deletion.
+//! - The HTTP API v1 request/response bodies ([`SyncRequest`], [`SyncResponse`], [`ErrorBody`],
+//!   [`ErrorCode`], …) and paths.
+//! - The byte encodings: [`base32_encode`] / [`base32_decode`] and base64url without padding
+//!   ([`b64url_encode`] / [`b64url_decode`]).
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::Engine;
+use ed25519_dalek::{Signature, VerifyingKey};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+/// Protocol name, sent by `GET /v1/info`.
+pub const PROTOCOL: &str = "livecard-v1";
+/// Bytes of SHA-256(public key) that make up a card id.
+pub const ID_BYTES: usize = 10;
+/// Characters of a card id (base32 of [`ID_BYTES`]).
+pub const ID_CHARS: usize = 16;
+/// Bytes of an AES-GCM nonce.
+pub const NONCE_BYTES: usize = 12;
+/// Bytes of the AES-GCM authentication tag at the end of every ciphertext.
+pub const TAG_BYTES: usize = 16;
+/// The highest version a record may carry: 2^53 − 1, so that JavaScript numbers hold it exactly.
+pub const MAX_VERSION: u64 = (1 << 53) - 1;
+/// Default limit on the ciphertext of one record: the largest card JSON the model allows
+/// ([`crate::Limits::DEFAULT`]`.card_bytes`) plus the tag.
+pub const DEFAULT_MAX_CIPHERTEXT_BYTES: usize = crate::card::Limits::DEFAULT.card_bytes + TAG_BYTES;
+/// Default limit on the number of ids in one batch sync request.
+pub const DEFAULT_MAX_SYNC_IDS: usize = 10_000;
+
+/// Domain tag of a record signature.
+pub const RECORD_DOMAIN: &[u8] = b"livecard-record-v1";
+/// Domain tag of a deletion (tombstone) signature.
+pub const DELETE_DOMAIN: &[u8] = b"livecard-delete-v1";
+/// Version byte of [`SealedRecord::to_compact_bytes`].
+pub const COMPACT_RECORD_V1: u8 = 1;
+
+/// Why a record, id or tombstone was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("invalid card id {0:?}: expected 16 base32 characters (A–Z, 2–7)")]
+    InvalidId(String),
+    #[error("invalid {what}: {why}")]
+    InvalidField { what: &'static str, why: String },
+    #[error("public key is not a valid Ed25519 key")]
+    BadPublicKey,
+    #[error("card id {id} does not belong to this public key (expected {expected})")]
+    KeyMismatch { id: String, expected: String },
+    #[error("signature does not verify")]
+    BadSignature,
+    #[error("version {0} out of range 1..={MAX_VERSION}")]
+    VersionOutOfRange(u64),
+    #[error("ciphertext of {len} bytes exceeds the limit of {limit} bytes")]
+    TooLarge { len: usize, limit: usize },
+    #[error("ciphertext shorter than the {TAG_BYTES}-byte tag")]
+    TooShort,
+    #[error("decryption failed: wrong share secret or tampered record")]
+    DecryptFailed,
+    #[error("decrypted card is not valid card JSON: {0}")]
+    BadPlaintext(String),
+    #[error("invalid share link: {0}")]
+    BadLink(String),
+    #[error("invalid share secret: {0}")]
+    BadSecret(String),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Byte encodings
+
+const BASE32: data_encoding::Encoding = data_encoding::BASE32_NOPAD;
+
+/// RFC 4648 base32, uppercase, without padding.
+pub fn base32_encode(bytes: &[u8]) -> String {
+    BASE32.encode(bytes)
+}
+
+/// Decodes RFC 4648 base32 without padding, accepting lower case. Non-zero trailing bits are
+/// refused, so every value has exactly one encoding.
+pub fn base32_decode(text: &str) -> Result<Vec<u8>, RecordError> {
+    let upper = text.trim().to_ascii_uppercase();
+    BASE32
+        .decode(upper.as_bytes())
+        .map_err(|e| RecordError::InvalidField {
+            what: "base32",
+            why: e.to_string(),
+        })
+}
+
+/// base64url (RFC 4648 §5) without padding: how every byte field travels in JSON.
+pub fn b64url_encode(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Decodes base64url without padding (padding `=` is tolerated and ignored).
+pub fn b64url_decode(text: &str) -> Result<Vec<u8>, RecordError> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim_end_matches('=').as_bytes())
+        .map_err(|e| RecordError::InvalidField {
+            what: "base64url",
+            why: e.to_string(),
+        })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Card id
+
+/// A card id: the first [`ID_BYTES`] bytes of SHA-256(Ed25519 public key) in uppercase base32
+/// ([`ID_CHARS`] characters). Parsing accepts lower case; display is always upper case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CardId(String);
+
+impl CardId {
+    /// The id belonging to a public key.
+    pub fn from_public_key(public_key: &[u8; 32]) -> CardId {
+        let digest = Sha256::digest(public_key);
+        CardId(base32_encode(&digest[..ID_BYTES]))
+    }
+
+    /// Parses an id, case-insensitively.
+    pub fn parse(text: &str) -> Result<CardId, RecordError> {
+        let upper = text.trim().to_ascii_uppercase();
+        if upper.len() != ID_CHARS {
+            return Err(RecordError::InvalidId(text.to_string()));
+        }
+        match BASE32.decode(upper.as_bytes()) {
+            Ok(bytes) if bytes.len() == ID_BYTES => Ok(CardId(upper)),
+            _ => Err(RecordError::InvalidId(text.to_string())),
+        }
+    }
+
+    /// The canonical (uppercase) text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The 10 raw bytes.
+    pub fn to_bytes(&self) -> [u8; ID_BYTES] {
+        let mut out = [0u8; ID_BYTES];
+        // Invariant: a CardId is only built from valid base32 of ID_BYTES bytes.
+        if let Ok(bytes) = BASE32.decode(self.0.as_bytes()) {
+            out.copy_from_slice(&bytes[..ID_BYTES]);
+        }
+        out
+    }
+
+    /// Checks that this id belongs to `public_key`.
+    pub fn check_key(&self, public_key: &[u8; 32]) -> Result<(), RecordError> {
+        let expected = CardId::from_public_key(public_key);
+        if &expected == self {
+            Ok(())
+        } else {
+            Err(RecordError::KeyMismatch {
+                id: self.0.clone(),
+                expected: expected.0,
+            })
+        }
+    }
+}
+
+impl fmt::Display for CardId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for CardId {
+    type Err = RecordError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CardId::parse(s)
+    }
+}
+
+impl Serialize for CardId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for CardId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        CardId::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signed messages
+
+fn push_lp(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// The bytes a record signature covers:
+/// `lp("livecard-record-v1") || lp(id) || u64be(version) || lp(nonce) || lp(ciphertext)`,
+/// where `lp(x) = u32be(len(x)) || x` and `id` is the uppercase ASCII id.
+pub fn record_signing_message(
+    id: &CardId,
+    version: u64,
+    nonce: &[u8],
+    ciphertext: &[u8],
+) -> Vec<u8> {
+    let mut m = Vec::with_capacity(64 + ciphertext.len());
+    push_lp(&mut m, RECORD_DOMAIN);
+    push_lp(&mut m, id.as_str().as_bytes());
+    m.extend_from_slice(&version.to_be_bytes());
+    push_lp(&mut m, nonce);
+    push_lp(&mut m, ciphertext);
+    m
+}
+
+/// The bytes a deletion signature covers:
+/// `lp("livecard-delete-v1") || lp(id) || u64be(version)`.
+pub fn delete_signing_message(id: &CardId, version: u64) -> Vec<u8> {
+    let mut m = Vec::with_capacity(64);
+    push_lp(&mut m, DELETE_DOMAIN);
+    push_lp(&mut m, id.as_str().as_bytes());
+    m.extend_from_slice(&version.to_be_bytes());
+    m
+}
+
+/// The AES-GCM associated data: `ASCII(id) || u64be(version)` — a ciphertext cannot be moved to
+/// another id or version.
+pub fn record_aad(id: &CardId, version: u64) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(ID_CHARS + 8);
+    aad.extend_from_slice(id.as_str().as_bytes());
+    aad.extend_from_slice(&version.to_be_bytes());
+    aad
+}
+
+fn check_version(version: u64) -> Result<(), RecordError> {
+    if version == 0 || version > MAX_VERSION {
+        Err(RecordError::VersionOutOfRange(version))
+    } else {
+        Ok(())
+    }
+}
+
+fn verify_sig(
+    public_key: &[u8; 32],
+    message: &[u8],
+    signature: &[u8; 64],
+) -> Result<(), RecordError> {
+    let key = VerifyingKey::from_bytes(public_key).map_err(|_| RecordError::BadPublicKey)?;
+    let sig = Signature::from_bytes(signature);
+    key.verify_strict(message, &sig)
+        .map_err(|_| RecordError::BadSignature)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records
+
+/// An encrypted, signed card: the only form in which a card leaves its owner's device.
+///
+/// JSON (HTTP API): `{"id": "<base32>", "public_key": "<b64url>", "version": <int>,
+/// "nonce": "<b64url>", "ciphertext": "<b64url>", "signature": "<b64url>"}`.
+/// Holding a `SealedRecord` gives no way to read the card: that needs the share secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealedRecord {
+    pub id: CardId,
+    #[serde(with = "b64_fixed")]
+    pub public_key: [u8; 32],
+    pub version: u64,
+    #[serde(with = "b64_fixed")]
+    pub nonce: [u8; NONCE_BYTES],
+    #[serde(with = "b64_vec")]
+    pub ciphertext: Vec<u8>,
+    #[serde(with = "b64_fixed")]
+    pub signature: [u8; 64],
+}
+
+impl SealedRecord {
+    /// Checks what anyone can check without the share secret: the version range, that the id
+    /// belongs to the public key, that the ciphertext holds at least a tag, and the signature.
+    pub fn verify(&self) -> Result<(), RecordError> {
+        check_version(self.version)?;
+        self.id.check_key(&self.public_key)?;
+        if self.ciphertext.len() < TAG_BYTES {
+            return Err(RecordError::TooShort);
+        }
+        let msg = record_signing_message(&self.id, self.version, &self.nonce, &self.ciphertext);
+        verify_sig(&self.public_key, &msg, &self.signature)
+    }
+
+    /// Refuses a ciphertext longer than `limit` bytes.
+    pub fn check_size(&self, limit: usize) -> Result<(), RecordError> {
+        if self.ciphertext.len() > limit {
+            Err(RecordError::TooLarge {
+                len: self.ciphertext.len(),
+                limit,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A compact binary form (for NFC tags and offline QR codes):
+    /// `0x01 || public_key(32) || u64be(version) || nonce(12) || signature(64) || ciphertext`.
+    /// The id is not stored: it is derived from the key. 117 bytes + ciphertext.
+    pub fn to_compact_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(117 + self.ciphertext.len());
+        out.push(COMPACT_RECORD_V1);
+        out.extend_from_slice(&self.public_key);
+        out.extend_from_slice(&self.version.to_be_bytes());
+        out.extend_from_slice(&self.nonce);
+        out.extend_from_slice(&self.signature);
+        out.extend_from_slice(&self.ciphertext);
+        out
+    }
+
+    /// Parses [`SealedRecord::to_compact_bytes`]. Does not verify: call [`SealedRecord::verify`].
+    pub fn from_compact_bytes(bytes: &[u8]) -> Result<SealedRecord, RecordError> {
+        const HEAD: usize = 1 + 32 + 8 + NONCE_BYTES + 64;
+        let bad = |why: &str| RecordError::InvalidField {
+            what: "compact record",
+            why: why.to_string(),
+        };
+        if bytes.first() != Some(&COMPACT_RECORD_V1) {
+            return Err(bad("unknown format byte (expected 0x01)"));
+        }
+        if bytes.len() < HEAD + TAG_BYTES {
+            return Err(bad("too short"));
+        }
+        let mut public_key = [0u8; 32];
+        public_key.copy_from_slice(&bytes[1..33]);
+        let mut v = [0u8; 8];
+        v.copy_from_slice(&bytes[33..41]);
+        let mut nonce = [0u8; NONCE_BYTES];
+        nonce.copy_from_slice(&bytes[41..53]);
+        let mut signature = [0u8; 64];
+        signature.copy_from_slice(&bytes[53..117]);
+        Ok(SealedRecord {
+            id: CardId::from_public_key(&public_key),
+            public_key,
+            version: u64::from_be_bytes(v),
+            nonce,
+            ciphertext: bytes[HEAD..].to_vec(),
+            signature,
+        })
+    }
+}
+
+/// A signed deletion: the owner's statement that the card `id` is gone as of `version`.
+///
+/// JSON: `{"id", "public_key", "version", "signature"}` (bytes base64url). The server keeps it
+/// forever so that no replay of an older record can bring the card back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tombstone {
+    pub id: CardId,
+    #[serde(with = "b64_fixed")]
+    pub public_key: [u8; 32],
+    pub version: u64,
+    #[serde(with = "b64_fixed")]
+    pub signature: [u8; 64],
+}
+
+impl Tombstone {
+    /// Checks the version range, that the id belongs to the key, and the signature.
+    pub fn verify(&self) -> Result<(), RecordError> {
+        check_version(self.version)?;
+        self.id.check_key(&self.public_key)?;
+        verify_sig(
+            &self.public_key,
+            &delete_signing_message(&self.id, self.version),
+            &self.signature,
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP API v1 bodies
+
+/// Path prefix of the card endpoints.
+pub const CARDS_PATH: &str = "/v1/cards";
+/// Path of batch sync.
+pub const SYNC_PATH: &str = "/v1/sync";
+/// Path of the server description.
+pub const INFO_PATH: &str = "/v1/info";
+
+/// `/v1/cards/{id}`.
+pub fn card_path(id: &CardId) -> String {
+    format!("{CARDS_PATH}/{id}")
+}
+
+/// The ETag of a record version: `"<version>"` (a strong validator, with quotes).
+pub fn etag(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
+/// Parses an ETag made by [`etag`] (also tolerates a weak `W/` prefix).
+pub fn parse_etag(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let t = t.strip_prefix("W/").unwrap_or(t);
+    t.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+}
+
+/// Answer to `PUT /v1/cards/{id}` (201 when created, 200 when updated).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PutResponse {
+    pub id: CardId,
+    pub version: u64,
+    pub created: bool,
+}
+
+/// Answer to `DELETE /v1/cards/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteResponse {
+    pub id: CardId,
+    pub version: u64,
+    pub deleted: bool,
+}
+
+/// One card a client holds, with the version it has (0 = none yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncItem {
+    pub id: CardId,
+    pub version: u64,
+}
+
+/// Body of `POST /v1/sync`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncRequest {
+    pub cards: Vec<SyncItem>,
+}
+
+/// Answer to `POST /v1/sync`: only what differs from what the client holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    /// Records whose stored version is higher than the client's.
+    pub changed: Vec<SealedRecord>,
+    /// Cards deleted by their owner (signed tombstones), whatever version the client holds.
+    pub gone: Vec<Tombstone>,
+    /// Ids the server has never stored.
+    pub unknown: Vec<CardId>,
+    /// True when `changed` was cut to keep the answer small: apply it and sync again.
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+/// Answer to `GET /v1/info`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerInfo {
+    pub protocol: String,
+    pub public_url: String,
+    pub max_ciphertext_bytes: usize,
+    pub max_body_bytes: usize,
+    pub max_sync_ids: usize,
+}
+
+/// Stable error codes of the API (docs/PROTOCOL.md lists them with their HTTP status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the body is not JSON / not valid UTF-8 / truncated.
+    MalformedJson,
+    /// 400: JSON, but not the expected shape (missing field, wrong type, bad base64, bad id).
+    InvalidRequest,
+    /// 415: `Content-Type` is not `application/json`.
+    UnsupportedMediaType,
+    /// 400: the id in the path differs from the id in the body.
+    IdMismatch,
+    /// 403: the id does not belong to the public key, or the key differs from the stored one.
+    KeyMismatch,
+    /// 403: the signature does not verify.
+    BadSignature,
+    /// 400: version 0 or above 2^53 − 1.
+    InvalidVersion,
+    /// 409: the version is not higher than the stored one (`current_version` says which is).
+    StaleVersion,
+    /// 404: no card with this id.
+    NotFound,
+    /// 410: the card was deleted by its owner (the body carries the tombstone).
+    Gone,
+    /// 413: the ciphertext exceeds the record limit.
+    RecordTooLarge,
+    /// 413: the request body exceeds the body limit.
+    BodyTooLarge,
+    /// 413: more ids in one sync request than allowed.
+    TooManyIds,
+    /// 429: too many requests from this client; retry after `Retry-After` seconds.
+    RateLimited,
+    /// 408: the request took too long.
+    Timeout,
+    /// 405: method not allowed on this path.
+    MethodNotAllowed,
+    /// 404: no such endpoint.
+    NoSuchRoute,
+    /// 503: the database is unavailable.
+    Unavailable,
+    /// 500: something failed inside the server (details only in its log).
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, for documentation and tests.
+    pub const ALL: [ErrorCode; 19] = [
+        ErrorCode::MalformedJson,
+        ErrorCode::InvalidRequest,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::IdMismatch,
+        ErrorCode::KeyMismatch,
+        ErrorCode::BadSignature,
+        ErrorCode::InvalidVersion,
+        ErrorCode::StaleVersion,
+        ErrorCode::NotFound,
+        ErrorCode::Gone,
+        ErrorCode::RecordTooLarge,
+        ErrorCode::BodyTooLarge,
+        ErrorCode::TooManyIds,
+        ErrorCode::RateLimited,
+        ErrorCode::Timeout,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::NoSuchRoute,
+        ErrorCode::Unavailable,
+        ErrorCode::Internal,
+    ];
+
+    /// The code as it appears in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::IdMismatch => "id_mismatch",
+            ErrorCode::KeyMismatch => "key_mismatch",
+            ErrorCode::BadSignature => "bad_signature",
+            ErrorCode::InvalidVersion => "invalid_version",
+            ErrorCode::StaleVersion => "stale_version",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Gone => "gone",
+            ErrorCode::RecordTooLarge => "record_too_large",
+            ErrorCode::BodyTooLarge => "body_too_large",
+            ErrorCode::TooManyIds => "too_many_ids",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::NoSuchRoute => "no_such_route",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// The HTTP status that carries this code.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::MalformedJson
+            | ErrorCode::InvalidRequest
+            | ErrorCode::IdMismatch
+            | ErrorCode::InvalidVersion => 400,
+            ErrorCode::KeyMismatch | ErrorCode::BadSignature => 403,
+            ErrorCode::NotFound | ErrorCode::NoSuchRoute => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::Timeout => 408,
+            ErrorCode::StaleVersion => 409,
+            ErrorCode::Gone => 410,
+            ErrorCode::RecordTooLarge | ErrorCode::BodyTooLarge | ErrorCode::TooManyIds => 413,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Internal => 500,
+            ErrorCode::Unavailable => 503,
+        }
+    }
+
+    /// The code a [`RecordError`] maps to when a server refuses a record or tombstone.
+    pub fn for_record_error(e: &RecordError) -> ErrorCode {
+        match e {
+            RecordError::KeyMismatch { .. } | RecordError::BadPublicKey => ErrorCode::KeyMismatch,
+            RecordError::BadSignature => ErrorCode::BadSignature,
+            RecordError::VersionOutOfRange(_) => ErrorCode::InvalidVersion,
+            RecordError::TooLarge { .. } => ErrorCode::RecordTooLarge,
+            _ => ErrorCode::InvalidRequest,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `error` member of every refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// With `stale_version`: the version the server holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<u64>,
+}
+
+/// Every refusal: `{"error": {"code": "...", "message": "...", ["current_version": N]},
+/// ["tombstone": {...}]}` (the tombstone comes with `gone`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ApiError,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tombstone: Option<Tombstone>,
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorBody {
+            error: ApiError {
+                code,
+                message: message.into(),
+                current_version: None,
+            },
+            tombstone: None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// serde helpers
+
+mod b64_vec {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::b64url_encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        super::b64url_decode(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+mod b64_fixed {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer, const N: usize>(v: &[u8; N], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::b64url_encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        d: D,
+    ) -> Result<[u8; N], D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let bytes = super::b64url_decode(&s).map_err(serde::de::Error::custom)?;
+        <[u8; N]>::try_from(bytes.as_slice()).map_err(|_| {
+            serde::de::Error::custom(format!("expected {N} bytes, got {}", bytes.len()))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_parse_is_case_insensitive_and_strict() {
+        let key = [7u8; 32];
+        let id = CardId::from_public_key(&key);
+        assert_eq!(id.as_str().len(), ID_CHARS);
+        assert_eq!(id.as_str(), id.as_str().to_ascii_uppercase());
+        assert_eq!(
+            CardId::parse(&id.as_str().to_ascii_lowercase()).unwrap(),
+            id
+        );
+        assert!(CardId::parse("ABC").is_err());
+        assert!(CardId::parse("0000000000000000").is_err()); // 0 is not base32
+        assert!(CardId::parse("AAAAAAAAAAAAAAA=").is_err());
+        assert_eq!(CardId::from_public_key(&key).to_bytes().len(), ID_BYTES);
+        assert!(id.check_key(&[8u8; 32]).is_err());
+    }
+
+    #[test]
+    fn base32_round_trip_and_lowercase() {
+        let bytes: Vec<u8> = (0u8..16).collect();
+        let text = base32_encode(&bytes);
+        assert_eq!(text.len(), 26);
+        assert_eq!(base32_decode(&text.to_lowercase()).unwrap(), bytes);
+        assert!(base32_decode("A1").is_err());
+    }
+
+    #[test]
+    fn etag_round_trip() {
+        assert_eq!(etag(42), "\"42\"");
+        assert_eq!(parse_etag("\"42\""), Some(42));
+        assert_eq!(parse_etag("W/\"42\""), Some(42));
+        assert_eq!(parse_etag("42"), None);
+    }
+
+    #[test]
+    fn record_json_rejects_wrong_lengths() {
+        let json = r#"{"id":"AAAAAAAAAAAAAAAA","public_key":"AAAA","version":1,"nonce":"AAAAAAAAAAAAAAAA","ciphertext":"","signature":""}"#;
+        let err = serde_json::from_str::<SealedRecord>(json).unwrap_err();
+        assert!(err.to_string().contains("expected 32 bytes"), "{err}");
+    }
+
+    #[test]
+    fn error_codes_are_stable_strings() {
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert!(code.http_status() >= 400);
+        }
+    }
+}

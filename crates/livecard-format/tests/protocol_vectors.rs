@@ -1,0 +1,187 @@
+//! Checks docs/protocol-vectors.json: every value in it is recomputed from its inputs.
+//! The share page's JavaScript tests check the same file with WebCrypto.
+//!
+//! Regenerate (only when the protocol changes on purpose):
+//! `LIVECARD_WRITE_VECTORS=1 cargo test -p livecard-format --test protocol_vectors`
+
+use livecard_format::crypto::{
+    card_plaintext, derive_key, open, open_plaintext, seal_with_nonce, sign_delete, CardKeys,
+    ShareLink, ShareSecret,
+};
+use livecard_format::wire::{
+    b64url_encode, delete_signing_message, record_aad, record_signing_message, RecordError,
+    SealedRecord, Tombstone,
+};
+use livecard_format::Card;
+use serde_json::{json, Value};
+
+const PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../docs/protocol-vectors.json"
+);
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+struct Input {
+    name: &'static str,
+    seed: [u8; 32],
+    secret: [u8; 16],
+    nonce: [u8; 12],
+    version: u64,
+    delete_version: u64,
+    base_url: &'static str,
+    card: Value,
+}
+
+fn inputs() -> Vec<Input> {
+    let mut seed1 = [0u8; 32];
+    for (i, b) in seed1.iter_mut().enumerate() {
+        *b = i as u8;
+    }
+    let mut secret1 = [0u8; 16];
+    for (i, b) in secret1.iter_mut().enumerate() {
+        *b = 0xa0 + i as u8;
+    }
+    let mut nonce1 = [0u8; 12];
+    for (i, b) in nonce1.iter_mut().enumerate() {
+        *b = 0x10 + i as u8;
+    }
+    vec![
+        Input {
+            name: "zh card, version 1",
+            seed: seed1,
+            secret: secret1,
+            nonce: nonce1,
+            version: 1,
+            delete_version: 2,
+            base_url: "https://livecard.example",
+            card: json!({
+                "name": "张三丰", "family": "张", "given": "三丰",
+                "company": "武当科技有限公司", "title": "总经理", "industry": "软件",
+                "mobile": ["+8613800138000"], "email": ["zhang@wudang.example"],
+                "wechat": "zhangsanfeng", "bulletin": "新品发布：八折优惠",
+                "temp_number": "+8613900139000", "temp_until": "2030-01-01T10:00:00Z"
+            }),
+        },
+        Input {
+            name: "en card, highest version",
+            seed: [0x42; 32],
+            secret: [0xff; 16],
+            nonce: [0; 12],
+            version: (1 << 53) - 1,
+            delete_version: (1 << 53) - 1,
+            base_url: "https://livecard.example",
+            card: json!({
+                "name": "John Doe", "family": "Doe", "given": "John",
+                "company": "Example Ltd", "phone": ["+442079460000"],
+                "website": ["https://example.com/"],
+                "address": [{"street": "1 Main St", "locality": "London", "country": "UK"}]
+            }),
+        },
+    ]
+}
+
+fn compute(input: &Input) -> Value {
+    let keys = CardKeys::from_seed(&input.seed);
+    let secret = ShareSecret::from_bytes(input.secret);
+    let card: Card = serde_json::from_value(input.card.clone()).unwrap();
+    let plaintext = card_plaintext(&card);
+    let rec = seal_with_nonce(&card, &keys, &secret, input.version, input.nonce).unwrap();
+    let link = ShareLink::new(input.base_url, keys.id(), secret.clone());
+    let tomb = sign_delete(&keys, input.delete_version).unwrap();
+    json!({
+        "name": input.name,
+        "inputs": {
+            "signing_key_seed_hex": hex(&input.seed),
+            "share_secret_hex": hex(&input.secret),
+            "nonce_hex": hex(&input.nonce),
+            "version": input.version,
+            "delete_version": input.delete_version,
+            "base_url": input.base_url,
+            "card": input.card,
+        },
+        "public_key_hex": hex(&keys.public_key()),
+        "id": keys.id().to_string(),
+        "share_secret_base32": secret.to_base32(),
+        "link": link.to_string(),
+        "link_qr_text": link.to_qr_text(),
+        "hkdf_salt_ascii": keys.id().to_string(),
+        "hkdf_info_ascii": "livecard v1 card",
+        "aes_key_hex": hex(derive_key(&keys.id(), &secret).as_ref()),
+        "aad_hex": hex(&record_aad(&keys.id(), input.version)),
+        "plaintext_utf8": String::from_utf8(plaintext).unwrap(),
+        "ciphertext_hex": hex(&rec.ciphertext),
+        "signed_message_hex": hex(&record_signing_message(&rec.id, rec.version, &rec.nonce, &rec.ciphertext)),
+        "signature_hex": hex(&rec.signature),
+        "record_json": serde_json::to_value(&rec).unwrap(),
+        "compact_record_b64url": b64url_encode(&rec.to_compact_bytes()),
+        "delete_signed_message_hex": hex(&delete_signing_message(&tomb.id, tomb.version)),
+        "tombstone_json": serde_json::to_value(&tomb).unwrap(),
+    })
+}
+
+fn document() -> Value {
+    json!({
+        "description": "livecard protocol v1 test vectors (docs/PROTOCOL.md). Every value is recomputed by crates/livecard-format/tests/protocol_vectors.rs; the share page's tests decrypt record_json with link's secret via WebCrypto. Byte fields in record_json/tombstone_json are base64url without padding.",
+        "vectors": inputs().iter().map(compute).collect::<Vec<_>>(),
+        "negative": [
+            {"name": "tampered ciphertext", "of": 0, "change": "flip the lowest bit of ciphertext byte 0", "expect": "signature does not verify; decryption fails"},
+            {"name": "wrong secret", "of": 0, "change": "use share secret AAAAAAAAAAAAAAAAAAAAAAAAAA (16 zero bytes)", "expect": "decryption fails"},
+            {"name": "version moved", "of": 0, "change": "decrypt with AAD of version 2", "expect": "decryption fails"}
+        ]
+    })
+}
+
+#[test]
+fn vectors_file_matches_implementation() {
+    let expected = document();
+    if std::env::var_os("LIVECARD_WRITE_VECTORS").is_some() {
+        let text = serde_json::to_string_pretty(&expected).unwrap() + "\n";
+        std::fs::write(PATH, text).unwrap();
+    }
+    let text = std::fs::read_to_string(PATH).expect("docs/protocol-vectors.json is readable");
+    let file: Value = serde_json::from_str(&text).expect("vectors file is JSON");
+    assert_eq!(
+        file, expected,
+        "docs/protocol-vectors.json differs from what the code computes"
+    );
+}
+
+#[test]
+fn vectors_open_and_negatives_fail() {
+    // The file equals document() (checked above); using document() avoids racing its rewrite.
+    let file = document();
+    for v in file["vectors"].as_array().unwrap() {
+        let rec: SealedRecord = serde_json::from_value(v["record_json"].clone()).unwrap();
+        rec.verify().unwrap();
+        let link = ShareLink::parse(v["link_qr_text"].as_str().unwrap()).unwrap();
+        assert_eq!(link.id, rec.id);
+        assert_eq!(hex(&rec.public_key), v["public_key_hex"].as_str().unwrap());
+        let plain = open_plaintext(&rec, &link.secret).unwrap();
+        assert_eq!(plain, v["plaintext_utf8"].as_str().unwrap().as_bytes());
+        let card = open(&rec, &link.secret).unwrap();
+        let want: Card = serde_json::from_value(v["inputs"]["card"].clone()).unwrap();
+        assert_eq!(card, want);
+        assert_eq!(unhex(v["ciphertext_hex"].as_str().unwrap()), rec.ciphertext);
+        let tomb: Tombstone = serde_json::from_value(v["tombstone_json"].clone()).unwrap();
+        tomb.verify().unwrap();
+    }
+    let first: SealedRecord =
+        serde_json::from_value(file["vectors"][0]["record_json"].clone()).unwrap();
+    let link = ShareLink::parse(file["vectors"][0]["link"].as_str().unwrap()).unwrap();
+    let mut tampered = first.clone();
+    tampered.ciphertext[0] ^= 1;
+    assert_eq!(tampered.verify(), Err(RecordError::BadSignature));
+    let zero = ShareSecret::from_base32("AAAAAAAAAAAAAAAAAAAAAAAAAA").unwrap();
+    assert_eq!(open(&first, &zero), Err(RecordError::DecryptFailed));
+    assert!(open(&first, &link.secret).is_ok());
+}
