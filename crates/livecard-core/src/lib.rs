@@ -1,1 +1,257 @@
-//! livecard client core (being written).
+//! livecard's client core: the local store (own cards, received cards with private notes and
+//! tags), instant search with pinyin, import/export; later sync, keys and the PIN lock.
+//!
+//! [`Core`] is the API the CLI and the Tauri app both call: every user operation is a method
+//! on it. It owns a [`Store`] (SQLite through sqlx) and the default phone region. Later work
+//! adds sync, keys and the lock behind the same methods (e.g. a lock check at the top of each
+//! method that returns card data).
+
+pub mod error;
+pub mod import;
+pub mod keys;
+pub mod model;
+pub mod search;
+pub mod store;
+#[doc(hidden)]
+pub mod testdata;
+
+use std::path::Path;
+
+use livecard_format::{vcard, Card, Field, Limits, Region};
+
+pub use error::{CoreError, Result};
+pub use model::{
+    AddOutcome, AddStatus, CardSummary, Edit, EditOp, EditValue, OwnCard, ReceivedCard, Sort,
+    Source, Status,
+};
+pub use store::Store;
+
+/// The client: everything a user can do, as methods.
+#[derive(Debug)]
+pub struct Core {
+    store: Store,
+    region: Region,
+}
+
+/// What `add_contacts` did: one outcome per card read, plus cards that were skipped.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AddReport {
+    pub added: Vec<AddOutcome>,
+    /// Cards in the input that could not be kept ("card 3 (王五): email: too long…").
+    pub skipped: Vec<String>,
+}
+
+impl Core {
+    /// Opens the store in `data_dir` (created if missing). `region` is the default for phone
+    /// numbers typed without a country code.
+    pub async fn open(data_dir: impl AsRef<Path>, region: Region) -> Result<Core> {
+        Ok(Core {
+            store: Store::open(data_dir).await?,
+            region,
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn region(&self) -> Region {
+        self.region
+    }
+
+    // ---------------------------------------------------------------- own cards
+
+    /// All own cards, the default first.
+    pub async fn own_cards(&self) -> Result<Vec<OwnCard>> {
+        self.store.list_own().await
+    }
+
+    /// The own card `id`, or the default one.
+    pub async fn own_card(&self, id: Option<&str>) -> Result<OwnCard> {
+        match id {
+            Some(id) => self.store.get_own(id).await,
+            None => self.store.default_own().await?.ok_or(CoreError::NoOwnCard),
+        }
+    }
+
+    /// Applies `edits` to the own card `id` (or the default one, created if there is none
+    /// yet). All or nothing: the first refused value is returned, naming its field, and
+    /// nothing is saved.
+    pub async fn edit_own(&self, id: Option<&str>, edits: &[Edit]) -> Result<OwnCard> {
+        let current = match id {
+            Some(id) => Some(self.store.get_own(id).await?),
+            None => self.store.default_own().await?,
+        };
+        let mut card = current.as_ref().map(|c| c.card.clone()).unwrap_or_default();
+        apply_edits(&mut card, edits, self.region)?;
+        card.validate(&Limits::DEFAULT)?;
+        match current {
+            Some(c) => self.store.update_own(&c.id, card).await,
+            None => self.store.create_own(card).await,
+        }
+    }
+
+    /// Creates another own card from `edits` (the first own card becomes the default).
+    pub async fn create_own(&self, edits: &[Edit]) -> Result<OwnCard> {
+        let mut card = Card::default();
+        apply_edits(&mut card, edits, self.region)?;
+        self.store.create_own(card).await
+    }
+
+    /// Replaces the own card `id` (or the default, created if none) with the first card of a
+    /// vCard/MeCard file. Returns the card and the importer's warnings.
+    pub async fn import_own(
+        &self,
+        id: Option<&str>,
+        bytes: &[u8],
+    ) -> Result<(OwnCard, Vec<String>)> {
+        let (mut cards, _) = import::parse_contacts(bytes, self.region)?;
+        if cards.is_empty() {
+            return Err(CoreError::ImportFailed("the file holds no card".into()));
+        }
+        let first = cards.remove(0);
+        let mut warnings = first.warnings;
+        if !cards.is_empty() {
+            warnings.push(format!(
+                "the file holds {} cards; only the first was used",
+                cards.len() + 1
+            ));
+        }
+        let current = match id {
+            Some(id) => Some(self.store.get_own(id).await?),
+            None => self.store.default_own().await?,
+        };
+        let own = match current {
+            Some(c) => self.store.update_own(&c.id, first.card).await?,
+            None => self.store.create_own(first.card).await?,
+        };
+        Ok((own, warnings))
+    }
+
+    /// The own card as vCard 4.0 text.
+    pub async fn own_vcard(&self, id: Option<&str>) -> Result<String> {
+        Ok(vcard::to_vcard(&self.own_card(id).await?.card))
+    }
+
+    /// Patent claim 2: a new own card from a received one (company, address, website, fax,
+    /// industry).
+    pub async fn seed_own_from(&self, received_id: &str) -> Result<OwnCard> {
+        self.store.seed_own_from(received_id).await
+    }
+
+    pub async fn set_default_own(&self, id: &str) -> Result<OwnCard> {
+        self.store.set_default_own(id).await
+    }
+
+    pub async fn delete_own(&self, id: &str) -> Result<()> {
+        self.store.delete_own(id).await
+    }
+
+    // ---------------------------------------------------------------- received cards
+
+    /// Adds every card in a .vcf file or vCard/MeCard text as static cards (duplicates update
+    /// the card already held; see [`Store::add_received`]). Cards that break the limits are
+    /// skipped and reported; if none can be kept, that is an error.
+    pub async fn add_contacts(&self, bytes: &[u8]) -> Result<AddReport> {
+        let (cards, source) = import::parse_contacts(bytes, self.region)?;
+        let mut good = Vec::new();
+        let mut skipped = Vec::new();
+        for (n, imp) in cards.into_iter().enumerate() {
+            let label = match imp.card.display_name() {
+                s if s.is_empty() => format!("card {}", n + 1),
+                s => format!("card {} ({s})", n + 1),
+            };
+            if imp.card == Card::default() {
+                skipped.push(format!("{label}: empty card"));
+                continue;
+            }
+            match imp.card.validate(&Limits::DEFAULT) {
+                Ok(()) => good.push((
+                    imp.card,
+                    imp.warnings
+                        .into_iter()
+                        .map(|w| format!("{label}: {w}"))
+                        .collect(),
+                )),
+                Err(e) => skipped.push(format!("{label}: {e}")),
+            }
+        }
+        if good.is_empty() {
+            return Err(CoreError::ImportFailed(if skipped.is_empty() {
+                "the file holds no card".into()
+            } else {
+                skipped.join("; ")
+            }));
+        }
+        let added = self.store.add_received_many(good, source).await?;
+        Ok(AddReport { added, skipped })
+    }
+
+    /// Every received card, full, in the given order.
+    pub async fn list(&self, sort: Sort) -> Result<Vec<ReceivedCard>> {
+        self.store.list_received(sort).await
+    }
+
+    /// Every received card as the list shows it (fast: from the in-memory index).
+    pub async fn summaries(&self, sort: Sort) -> Result<Vec<CardSummary>> {
+        self.store.summaries(sort).await
+    }
+
+    /// Instant search, best first.
+    pub async fn search(&self, query: &str, limit: Option<usize>) -> Result<Vec<CardSummary>> {
+        self.store.search(query, limit).await
+    }
+
+    /// A received card, without marking it seen.
+    pub async fn get(&self, id: &str) -> Result<ReceivedCard> {
+        self.store.get_received(id).await
+    }
+
+    /// Opens a received card (marks it seen; later: syncs it first).
+    pub async fn open_card(&self, id: &str) -> Result<ReceivedCard> {
+        self.store.open_received(id).await
+    }
+
+    /// Every received card as one vCard 4.0 file, in name order.
+    pub async fn export_vcf(&self) -> Result<String> {
+        let cards = self.store.list_received(Sort::Name).await?;
+        Ok(cards.iter().map(|c| vcard::to_vcard(&c.card)).collect())
+    }
+
+    pub async fn set_notes(&self, id: &str, notes: &str) -> Result<ReceivedCard> {
+        self.store.set_notes(id, notes).await
+    }
+
+    pub async fn add_tags(&self, id: &str, tags: &[String]) -> Result<ReceivedCard> {
+        self.store.add_tags(id, tags).await
+    }
+
+    pub async fn remove_tags(&self, id: &str, tags: &[String]) -> Result<ReceivedCard> {
+        self.store.remove_tags(id, tags).await
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<()> {
+        self.store.delete_received(id).await
+    }
+}
+
+/// Applies edits in order to `card`; on the first refused value returns its error (the caller
+/// discards the half-edited card).
+pub fn apply_edits(card: &mut Card, edits: &[Edit], region: Region) -> Result<()> {
+    for e in edits {
+        match (&e.value, e.field) {
+            (EditValue::Image(bytes), Field::Avatar) => card.set_avatar(bytes.clone())?,
+            (EditValue::Image(_), f) => {
+                return Err(CoreError::InvalidInput(format!(
+                    "{f}: an image can only go into the avatar field"
+                )))
+            }
+            (EditValue::Text(t), Field::Avatar) if t.trim().is_empty() => card.avatar = None,
+            (EditValue::Text(t), f) => match e.op {
+                EditOp::Set => card.set(f, t, region)?,
+                EditOp::Add => card.add(f, t, region)?,
+            },
+        }
+    }
+    Ok(())
+}

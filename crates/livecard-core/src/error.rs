@@ -1,0 +1,94 @@
+//! The one error type of the core. The app returns it from commands as is: it serialises as
+//! `{"kind": "not_found", "message": "…", "field": "email"?}` where `kind` is stable.
+
+use livecard_format::{CardError, FieldError};
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
+
+/// Everything that can go wrong in the core.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CoreError {
+    /// No such card (or no own card yet). `what` is e.g. "received card".
+    #[error("no {what} with id {id:?}")]
+    NotFound { what: &'static str, id: String },
+    /// No own card exists yet.
+    #[error("no own card yet; create one first (livecard me edit --set name=…)")]
+    NoOwnCard,
+    /// One refused value, naming the field.
+    #[error("{0}")]
+    InvalidField(#[from] FieldError),
+    /// A whole card that breaks the limits (every problem listed).
+    #[error("{0}")]
+    InvalidCard(#[from] CardError),
+    /// Any other refused input (empty tag, unknown sort order, …).
+    #[error("{0}")]
+    InvalidInput(String),
+    /// A file or text could not be read as cards.
+    #[error("import failed: {0}")]
+    ImportFailed(String),
+    /// The database failed.
+    #[error("storage: {0}")]
+    Storage(#[from] sqlx::Error),
+    /// The database schema could not be brought up to date.
+    #[error("storage: migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The data directory could not be created or read.
+    #[error("storage: {context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A stored record could not be read back (should not happen; names the record).
+    #[error("storage: record {id:?} is damaged: {message}")]
+    Corrupt { id: String, message: String },
+}
+
+impl CoreError {
+    /// A stable snake_case name for the kind of error, for the UI and scripts.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CoreError::NotFound { .. } | CoreError::NoOwnCard => "not_found",
+            CoreError::InvalidField(_) | CoreError::InvalidCard(_) | CoreError::InvalidInput(_) => {
+                "invalid_input"
+            }
+            CoreError::ImportFailed(_) => "import_failed",
+            CoreError::Storage(_)
+            | CoreError::Migrate(_)
+            | CoreError::Io { .. }
+            | CoreError::Corrupt { .. } => "storage",
+        }
+    }
+
+    /// The field a refused value belongs to, when there is exactly one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            CoreError::InvalidField(e) => Some(&e.field),
+            CoreError::InvalidCard(e) if e.errors.len() == 1 => Some(&e.errors[0].field),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn corrupt(id: &str, message: impl ToString) -> Self {
+        CoreError::Corrupt {
+            id: id.to_string(),
+            message: message.to_string(),
+        }
+    }
+}
+
+impl Serialize for CoreError {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let field = self.field();
+        let mut st = s.serialize_struct("CoreError", if field.is_some() { 3 } else { 2 })?;
+        st.serialize_field("kind", self.kind())?;
+        st.serialize_field("message", &self.to_string())?;
+        if let Some(f) = field {
+            st.serialize_field("field", f)?;
+        }
+        st.end()
+    }
+}
+
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;

@@ -1,0 +1,329 @@
+//! The in-memory search index over received cards.
+//!
+//! Keys are computed at write time (see [`crate::keys`]) and stored with each card; the store
+//! loads them into this index when it opens and keeps it current on every write. A query
+//! scans every entry — 10,000 cards is a few hundred kilobytes of lowercase text — and
+//! matches, per entry:
+//! - the query as a substring of the display name (a prefix ranks first), of the other text
+//!   (company, title, emails, numbers, tags, notes);
+//! - phone digits, with or without the country code and separators;
+//! - pinyin of Chinese names and companies: full spelling ("zhangsanfeng"), initials ("zsf"),
+//!   a mix ("zhangsf"), a prefix of the last syllable ("zhangsanf"), spaces ignored
+//!   ("zhang san"), from the first character (ranked as a name prefix) or any later one;
+//! - otherwise every whitespace-separated word on its own ("doe john").
+//!
+//! Ranking: name prefix, then name match elsewhere, then other fields; within a rank by name
+//! in pinyin order.
+
+use std::collections::HashMap;
+
+use crate::keys::SearchKey;
+use crate::model::{CardSummary, Sort};
+
+/// One received card as the index holds it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub summary: CardSummary,
+    pub key: SearchKey,
+    pub sort_key: String,
+    pub company_sort_key: String,
+}
+
+/// All received cards, in memory, for search and list.
+#[derive(Debug, Default)]
+pub struct SearchIndex {
+    entries: Vec<Entry>,
+    by_id: HashMap<String, usize>,
+}
+
+/// A prepared query.
+struct Query {
+    /// Lowercase, whitespace collapsed to single spaces.
+    full: String,
+    /// Words of `full`, when there is more than one.
+    words: Vec<String>,
+    /// ASCII letters only, no spaces: a pinyin candidate (at most 120 letters).
+    compact: Option<Vec<u8>>,
+    /// Digits only when the query looks like a phone number (3+ digits, only separators).
+    digits: Option<String>,
+}
+
+impl Query {
+    fn new(q: &str) -> Option<Query> {
+        let full = q
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
+        if full.is_empty() {
+            return None;
+        }
+        let words: Vec<String> = full.split(' ').map(str::to_string).collect();
+        let words = if words.len() > 1 { words } else { Vec::new() };
+        let compact: Vec<u8> = full.bytes().filter(|b| *b != b' ').collect();
+        let compact =
+            (compact.iter().all(u8::is_ascii_lowercase) && compact.len() <= 120).then_some(compact);
+        let is_phoneish = full
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')' | '.'));
+        let d: String = full.chars().filter(char::is_ascii_digit).collect();
+        let digits = (is_phoneish && d.len() >= 3).then_some(d);
+        Some(Query {
+            full,
+            words,
+            compact,
+            digits,
+        })
+    }
+}
+
+/// Does `q` (ASCII lowercase, non-empty, ≤ 120 bytes) match the readings of consecutive
+/// characters — full syllables, initials (also zh/ch/sh), the last one possibly a prefix?
+/// With `anchored`, the match must start at the first character.
+pub(crate) fn pinyin_match(readings: &[Vec<String>], q: &[u8], anchored: bool) -> bool {
+    let n = q.len();
+    if n == 0 || n > 120 {
+        return false;
+    }
+    let done: u128 = 1 << n;
+    // Bit p set: q[..p] has been matched by the characters so far.
+    let mut reach: u128 = 1;
+    for slot in readings {
+        if !anchored {
+            reach |= 1;
+        }
+        let mut next: u128 = 0;
+        let mut bits = reach;
+        while bits != 0 {
+            let p = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let rest = &q[p..];
+            for r in slot {
+                let rb = r.as_bytes();
+                if rb.is_empty() {
+                    continue;
+                }
+                if rest.starts_with(rb) {
+                    next |= 1 << (p + rb.len());
+                } else if rb.starts_with(rest) {
+                    return true;
+                }
+                if rb[0] == rest[0] {
+                    next |= 1 << (p + 1);
+                    if rb.len() >= 2
+                        && rb[1] == b'h'
+                        && matches!(rb[0], b'z' | b'c' | b's')
+                        && rest.len() >= 2
+                        && rest[1] == b'h'
+                    {
+                        next |= 1 << (p + 2);
+                    }
+                }
+            }
+        }
+        if next & done != 0 {
+            return true;
+        }
+        reach = next;
+        if reach == 0 && anchored {
+            return false;
+        }
+    }
+    false
+}
+
+impl Entry {
+    /// 0 = name prefix, 1 = name, 2 = other fields; None = no match.
+    fn rank(&self, q: &Query) -> Option<u8> {
+        let k = &self.key;
+        if k.name.starts_with(&q.full) {
+            return Some(0);
+        }
+        if let Some(c) = &q.compact {
+            if !k.name_py.is_empty() && pinyin_match(&k.name_py, c, true) {
+                return Some(0);
+            }
+        }
+        if k.name.contains(&q.full) {
+            return Some(1);
+        }
+        if let Some(c) = &q.compact {
+            if !k.name_py.is_empty() && pinyin_match(&k.name_py, c, false) {
+                return Some(1);
+            }
+        }
+        if k.text.contains(&q.full) {
+            return Some(2);
+        }
+        if let Some(d) = &q.digits {
+            if k.digits.contains(d.as_str()) {
+                return Some(2);
+            }
+        }
+        if let Some(c) = &q.compact {
+            if !k.company_py.is_empty() && pinyin_match(&k.company_py, c, false) {
+                return Some(2);
+            }
+        }
+        if !q.words.is_empty() {
+            let mut all_in_name = true;
+            for w in &q.words {
+                let py = w.bytes().all(|b| b.is_ascii_lowercase());
+                let in_name = k.name.contains(w.as_str())
+                    || (py
+                        && !k.name_py.is_empty()
+                        && pinyin_match(&k.name_py, w.as_bytes(), false));
+                if in_name {
+                    continue;
+                }
+                all_in_name = false;
+                let elsewhere = k.text.contains(w.as_str())
+                    || (py
+                        && !k.company_py.is_empty()
+                        && pinyin_match(&k.company_py, w.as_bytes(), false));
+                if !elsewhere {
+                    return None;
+                }
+            }
+            return Some(if all_in_name { 1 } else { 2 });
+        }
+        None
+    }
+}
+
+impl SearchIndex {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Adds or replaces the entry with the same id.
+    pub fn upsert(&mut self, entry: Entry) {
+        match self.by_id.get(&entry.summary.id) {
+            Some(&i) => self.entries[i] = entry,
+            None => {
+                self.by_id
+                    .insert(entry.summary.id.clone(), self.entries.len());
+                self.entries.push(entry);
+            }
+        }
+    }
+
+    pub fn remove(&mut self, id: &str) {
+        if let Some(i) = self.by_id.remove(id) {
+            self.entries.swap_remove(i);
+            if let Some(moved) = self.entries.get(i) {
+                self.by_id.insert(moved.summary.id.clone(), i);
+            }
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Entry> {
+        self.by_id.get(id).map(|&i| &self.entries[i])
+    }
+
+    /// Cards matching `query`, best first; at most `limit` when given. An empty query
+    /// matches nothing.
+    pub fn search(&self, query: &str, limit: Option<usize>) -> Vec<CardSummary> {
+        let Some(q) = Query::new(query) else {
+            return Vec::new();
+        };
+        let mut hits: Vec<(u8, &Entry)> = self
+            .entries
+            .iter()
+            .filter_map(|e| e.rank(&q).map(|r| (r, e)))
+            .collect();
+        hits.sort_unstable_by(|a, b| {
+            (a.0, &a.1.sort_key, &a.1.summary.id).cmp(&(b.0, &b.1.sort_key, &b.1.summary.id))
+        });
+        hits.into_iter()
+            .take(limit.unwrap_or(usize::MAX))
+            .map(|(_, e)| e.summary.clone())
+            .collect()
+    }
+
+    /// Every card in the given order.
+    pub fn list(&self, sort: Sort) -> Vec<CardSummary> {
+        let mut v: Vec<&Entry> = self.entries.iter().collect();
+        sort_entries(&mut v, sort);
+        v.into_iter().map(|e| e.summary.clone()).collect()
+    }
+
+    /// Ids of every card in the given order.
+    pub fn ids(&self, sort: Sort) -> Vec<String> {
+        let mut v: Vec<&Entry> = self.entries.iter().collect();
+        sort_entries(&mut v, sort);
+        v.into_iter().map(|e| e.summary.id.clone()).collect()
+    }
+}
+
+fn sort_entries(v: &mut [&Entry], sort: Sort) {
+    match sort {
+        Sort::Name => {
+            v.sort_by(|a, b| (&a.sort_key, &a.summary.id).cmp(&(&b.sort_key, &b.summary.id)))
+        }
+        Sort::Updated => v.sort_by(|a, b| {
+            (b.summary.updated_at, &a.sort_key, &a.summary.id).cmp(&(
+                a.summary.updated_at,
+                &b.sort_key,
+                &b.summary.id,
+            ))
+        }),
+        Sort::Company => v.sort_by(|a, b| {
+            (
+                a.company_sort_key.is_empty(),
+                &a.company_sort_key,
+                &a.sort_key,
+                &a.summary.id,
+            )
+                .cmp(&(
+                    b.company_sort_key.is_empty(),
+                    &b.company_sort_key,
+                    &b.sort_key,
+                    &b.summary.id,
+                ))
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::readings_of;
+
+    fn m(name: &str, q: &str, anchored: bool) -> bool {
+        pinyin_match(&readings_of(name, true), q.as_bytes(), anchored)
+    }
+
+    #[test]
+    fn pinyin_forms() {
+        for q in [
+            "zhangsanfeng",
+            "zsf",
+            "zhang",
+            "zhangsf",
+            "zhangsanf",
+            "zs",
+            "z",
+            "zhsf",
+        ] {
+            assert!(m("张三丰", q, true), "{q}");
+        }
+        assert!(m("张三丰", "sanfeng", false));
+        assert!(!m("张三丰", "sanfeng", true));
+        assert!(!m("张三丰", "zhangsanfengx", false));
+        assert!(!m("张三丰", "zsx", false));
+        assert!(!m("张三丰", "li", false));
+        // Polyphonic surname: surname reading and the others.
+        assert!(m("单田芳", "shantianfang", true));
+        assert!(m("单田芳", "dantianfang", true));
+        assert!(m("曾国藩", "zengguofan", true));
+    }
+}
