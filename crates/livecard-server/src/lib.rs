@@ -1,1 +1,222 @@
-//! livecard sync server (being written).
+//! livecard sync server: stores sealed card records (ciphertext + signature) and hands out the
+//! newest version, one at a time or in one batch. It cannot read a card: it depends on
+//! `livecard-format` without the `secret` feature (docs/PROTOCOL.md §4).
+//!
+//! - [`app`] builds the axum `Router` from an [`AppState`]; [`serve`] runs it on a listener
+//!   until a shutdown future completes (tests use `127.0.0.1:0` and a oneshot channel).
+//! - Storage: [`store::Store`] with SQLite and PostgreSQL implementations.
+//! - Limits: body size (axum `DefaultBodyLimit` + tower-http `RequestBodyLimitLayer`), record
+//!   size and ids per sync (checked in the handlers), requests per client IP (tower_governor),
+//!   request time (tower-http `TimeoutLayer`). Every refusal is JSON with a stable code.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use governor::middleware::NoOpMiddleware;
+use livecard_format::wire::ErrorCode;
+use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
+use tower_governor::key_extractor::PeerIpKeyExtractor;
+use tower_governor::{GovernorError, GovernorLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod share;
+pub mod share_page;
+pub mod store;
+
+pub use config::{Cli, Config};
+pub use error::ApiFailure;
+pub use store::{connect, Store, StoreError};
+
+type Limiter = GovernorConfig<PeerIpKeyExtractor, NoOpMiddleware>;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<Config>,
+    pub metrics: Arc<metrics::Metrics>,
+    limiter: Option<Arc<Limiter>>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("invalid rate limit: {0}")]
+    RateLimit(String),
+    #[error("server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, config: Config) -> Result<AppState, ServeError> {
+        let limiter = if config.rate_per_second == 0 {
+            None
+        } else {
+            let period = Duration::from_nanos(1_000_000_000 / u64::from(config.rate_per_second));
+            let built = GovernorConfigBuilder::default()
+                .period(period)
+                .burst_size(config.rate_burst.max(1))
+                .finish()
+                .ok_or_else(|| ServeError::RateLimit("rate and burst must be positive".into()))?;
+            Some(Arc::new(built))
+        };
+        Ok(AppState {
+            store,
+            config: Arc::new(config),
+            metrics: Arc::new(metrics::Metrics::default()),
+            limiter,
+        })
+    }
+}
+
+fn rate_limited(e: GovernorError) -> Response<Body> {
+    match e {
+        GovernorError::TooManyRequests { wait_time, .. } => {
+            let mut f = ApiFailure::new(
+                ErrorCode::RateLimited,
+                format!("too many requests from this address; retry in {} s", wait_time.max(1)),
+            );
+            f.retry_after = Some(wait_time.max(1));
+            f.into_response()
+        }
+        other => {
+            tracing::error!(error = %other, "rate limiter failed");
+            ApiFailure::new(ErrorCode::Internal, "internal error").into_response()
+        }
+    }
+}
+
+async fn no_route() -> ApiFailure {
+    ApiFailure::new(ErrorCode::NoSuchRoute, "no such endpoint")
+}
+
+/// The whole HTTP application. Serve it with connect info (`SocketAddr`), as [`serve`] does:
+/// the rate limiter keys on the peer address.
+pub fn app(state: AppState) -> Router {
+    let config = state.config.clone();
+    let mut router = Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/metrics", get(metrics::metrics))
+        .route("/v1/info", get(api::info))
+        .route(
+            "/v1/cards/{id}",
+            get(api::get_card).put(api::put_card).delete(api::delete_card),
+        )
+        .route("/v1/sync", post(api::sync))
+        .merge(share::routes())
+        .fallback(no_route)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ));
+    if let Some(limiter) = &state.limiter {
+        router = router.layer(GovernorLayer::new(limiter.clone()).error_handler(rate_limited));
+    }
+    router
+        .layer(middleware::from_fn(error::json_errors))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count_requests,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Connects to `config.database_url`, migrates, and serves on `listener` until `shutdown`
+/// completes; then finishes the requests in flight and returns.
+pub async fn serve(
+    mut config: Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let store = store::connect(&config.database_url).await?;
+    if config.public_url.is_empty() {
+        config.public_url = format!("http://{}", listener.local_addr()?);
+    }
+    let state = AppState::new(store, config)?;
+    serve_state(state, listener, shutdown).await
+}
+
+/// [`serve`] with a ready [`AppState`] (e.g. a store the caller opened).
+pub async fn serve_state(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    // The rate limiter remembers every client address; forget idle ones once a minute.
+    if let Some(limiter) = state.limiter.clone() {
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        limiter.limiter().retain_recent();
+                        limiter.limiter().shrink_to_fit();
+                    }
+                    _ = stop.changed() => break,
+                }
+            }
+        });
+    }
+    let router = app(state);
+    let result = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing requests in flight");
+    })
+    .await;
+    let _ = stop_tx.send(true);
+    let _ = stop_rx.changed().await;
+    result.map_err(ServeError::Io)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

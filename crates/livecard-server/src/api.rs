@@ -1,0 +1,217 @@
+//! API v1 handlers (docs/PROTOCOL.md §5).
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use livecard_format::wire::{
+    etag, parse_etag, CardId, DeleteResponse, ErrorCode, PutResponse, SealedRecord, ServerInfo,
+    SyncRequest, SyncResponse, Tombstone, PROTOCOL,
+};
+
+use crate::error::{ApiFailure, ApiJson};
+use crate::store::{DeleteOutcome, PutOutcome, Stored};
+use crate::AppState;
+
+fn path_id(text: &str) -> Result<CardId, ApiFailure> {
+    CardId::parse(text).map_err(|e| ApiFailure::new(ErrorCode::InvalidRequest, e.to_string()))
+}
+
+fn with_etag(mut resp: Response, version: u64) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+/// True when `If-None-Match` names `version` (or is `*`).
+fn not_modified(headers: &HeaderMap, version: u64) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| tag.trim() == "*" || parse_etag(tag) == Some(version))
+}
+
+/// `GET /v1/cards/{id}`.
+pub async fn get_card(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiFailure> {
+    let id = path_id(&id)?;
+    if headers.contains_key(header::IF_NONE_MATCH) {
+        if let Some(info) = state.store.version(&id).await? {
+            if !info.deleted && not_modified(&headers, info.version) {
+                return Ok(with_etag(StatusCode::NOT_MODIFIED.into_response(), info.version));
+            }
+        }
+    }
+    match state.store.get(&id).await? {
+        None => Err(ApiFailure::new(ErrorCode::NotFound, format!("no card {id}"))),
+        Some(Stored::Deleted(t)) => Err(ApiFailure::gone(t)),
+        Some(Stored::Live(r)) => {
+            let version = r.version;
+            Ok(with_etag(Json(r).into_response(), version))
+        }
+    }
+}
+
+/// `PUT /v1/cards/{id}`.
+pub async fn put_card(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(record): ApiJson<SealedRecord>,
+) -> Result<Response, ApiFailure> {
+    let id = path_id(&id)?;
+    if record.id != id {
+        return Err(ApiFailure::new(
+            ErrorCode::IdMismatch,
+            format!("path id {id} differs from record id {}", record.id),
+        ));
+    }
+    record
+        .check_size(state.config.max_ciphertext_bytes)
+        .map_err(|e| ApiFailure::record(&e))?;
+    record.verify().map_err(|e| ApiFailure::record(&e))?;
+    let outcome = state.store.put_if_newer(&record).await?;
+    let (status, created) = match outcome {
+        PutOutcome::Created => (StatusCode::CREATED, true),
+        PutOutcome::Updated => (StatusCode::OK, false),
+        PutOutcome::Stale { current } => return Err(ApiFailure::stale(current)),
+        PutOutcome::KeyMismatch => {
+            return Err(ApiFailure::new(
+                ErrorCode::KeyMismatch,
+                "this id is stored with another public key",
+            ))
+        }
+        PutOutcome::Gone(t) => return Err(ApiFailure::gone(t)),
+    };
+    tracing::debug!(id = %record.id, version = record.version, created, "stored record");
+    let body = PutResponse {
+        id: record.id,
+        version: record.version,
+        created,
+    };
+    Ok(with_etag((status, Json(body)).into_response(), record.version))
+}
+
+/// `DELETE /v1/cards/{id}` with a signed tombstone.
+pub async fn delete_card(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(tombstone): ApiJson<Tombstone>,
+) -> Result<Response, ApiFailure> {
+    let id = path_id(&id)?;
+    if tombstone.id != id {
+        return Err(ApiFailure::new(
+            ErrorCode::IdMismatch,
+            format!("path id {id} differs from tombstone id {}", tombstone.id),
+        ));
+    }
+    tombstone.verify().map_err(|e| ApiFailure::record(&e))?;
+    match state.store.delete(&tombstone).await? {
+        DeleteOutcome::Deleted => Ok(Json(DeleteResponse {
+            id: tombstone.id,
+            version: tombstone.version,
+            deleted: true,
+        })
+        .into_response()),
+        DeleteOutcome::NotFound => Err(ApiFailure::new(ErrorCode::NotFound, format!("no card {id}"))),
+        DeleteOutcome::Stale { current } => Err(ApiFailure::stale(current)),
+        DeleteOutcome::KeyMismatch => Err(ApiFailure::new(
+            ErrorCode::KeyMismatch,
+            "this id is stored with another public key",
+        )),
+        DeleteOutcome::AlreadyGone(t) => Err(ApiFailure::gone(t)),
+    }
+}
+
+/// `POST /v1/sync`: one query for all versions, one for the changed rows.
+pub async fn sync(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<SyncRequest>,
+) -> Result<Json<SyncResponse>, ApiFailure> {
+    let max = state.config.max_sync_ids;
+    if request.cards.len() > max {
+        return Err(ApiFailure::new(
+            ErrorCode::TooManyIds,
+            format!("{} ids in one sync request; the limit is {max}", request.cards.len()),
+        ));
+    }
+    state.metrics.sync_ids.inc_by(request.cards.len() as u64);
+    // The highest version the client claims per id (duplicates answered once).
+    let mut held: HashMap<CardId, u64> = HashMap::with_capacity(request.cards.len());
+    for item in request.cards {
+        let v = held.entry(item.id).or_insert(0);
+        *v = (*v).max(item.version);
+    }
+    let ids: Vec<CardId> = held.keys().cloned().collect();
+    let stored = state.store.versions(&ids).await?;
+
+    let mut response = SyncResponse::default();
+    let mut fetch: Vec<CardId> = Vec::new();
+    let mut budget = state.config.sync_response_bytes as u64;
+    let mut changed = 0usize;
+    for id in ids {
+        match stored.get(&id) {
+            None => response.unknown.push(id),
+            Some(info) if info.deleted => fetch.push(id),
+            Some(info) if info.version > held[&id] => {
+                if changed > 0 && info.bytes > budget {
+                    response.truncated = true;
+                    continue;
+                }
+                budget = budget.saturating_sub(info.bytes);
+                changed += 1;
+                fetch.push(id);
+            }
+            Some(_) => {}
+        }
+    }
+    for item in state.store.get_many(&fetch).await? {
+        match item {
+            Stored::Live(r) => {
+                // A write may have landed between the two queries: still newer, still wanted.
+                response.changed.push(r);
+            }
+            Stored::Deleted(t) => response.gone.push(t),
+        }
+    }
+    state.metrics.sync_changed.inc_by(response.changed.len() as u64);
+    response.changed.sort_by(|a, b| a.id.cmp(&b.id));
+    response.gone.sort_by(|a, b| a.id.cmp(&b.id));
+    response.unknown.sort();
+    Ok(Json(response))
+}
+
+/// `GET /v1/info`.
+pub async fn info(State(state): State<AppState>) -> Json<ServerInfo> {
+    Json(ServerInfo {
+        protocol: PROTOCOL.to_string(),
+        public_url: state.config.public_url.clone(),
+        max_ciphertext_bytes: state.config.max_ciphertext_bytes,
+        max_body_bytes: state.config.max_body_bytes,
+        max_sync_ids: state.config.max_sync_ids,
+    })
+}
+
+/// `GET /healthz`: 200 when the database answers.
+pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiFailure> {
+    match state.store.ping().await {
+        Ok(()) => Ok(Json(serde_json::json!({
+            "status": "ok",
+            "backend": state.store.backend(),
+        }))
+        .into_response()),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            Err(ApiFailure::new(ErrorCode::Unavailable, "the database is unavailable"))
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Server configuration: [`Config`] (what `serve` needs) and [`Cli`] (flags and env vars).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use livecard_format::wire::{DEFAULT_MAX_CIPHERTEXT_BYTES, DEFAULT_MAX_SYNC_IDS};
+
+/// Everything [`crate::serve`] needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite://PATH` or `postgres://…`.
+    pub database_url: String,
+    /// Base of share links; empty = `http://<listen address>`.
+    pub public_url: String,
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// Largest ciphertext of one record.
+    pub max_ciphertext_bytes: usize,
+    /// Most ids in one sync request.
+    pub max_sync_ids: usize,
+    /// Requests per second per client IP (sustained); 0 turns rate limiting off.
+    pub rate_per_second: u32,
+    /// Requests a client may make at once before the rate applies.
+    pub rate_burst: u32,
+    /// Longest time one request may take (including reading its body).
+    pub request_timeout: Duration,
+    /// Most ciphertext bytes in one sync answer; the rest waits for the next sync.
+    pub sync_response_bytes: usize,
+    /// App Links / Universal Links and the share page's "get the app" link.
+    pub app_links: crate::share_page::AppLinks,
+}
+
+impl Config {
+    /// Defaults for a database URL.
+    pub fn new(database_url: impl Into<String>) -> Config {
+        Config {
+            database_url: database_url.into(),
+            public_url: String::new(),
+            max_body_bytes: 1024 * 1024,
+            max_ciphertext_bytes: DEFAULT_MAX_CIPHERTEXT_BYTES,
+            max_sync_ids: DEFAULT_MAX_SYNC_IDS,
+            rate_per_second: 20,
+            rate_burst: 100,
+            request_timeout: Duration::from_secs(10),
+            sync_response_bytes: 8 * 1024 * 1024,
+            app_links: Default::default(),
+        }
+    }
+}
+
+/// `livecard-server` command line. Every flag has an environment variable.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "livecard-server", version, about = "livecard sync server: stores only ciphertext")]
+pub struct Cli {
+    /// Address to listen on.
+    #[arg(long, env = "LIVECARD_LISTEN", default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+    /// Directory of the default SQLite database (created if missing).
+    #[arg(long, env = "LIVECARD_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database: sqlite://PATH (its directory must exist) or postgres://USER@HOST/DB.
+    /// Default: sqlite://<data-dir>/livecard.db.
+    #[arg(long, env = "LIVECARD_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Base URL of share links (default http://<listen>).
+    #[arg(long, env = "LIVECARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Requests per second per client IP; 0 = unlimited.
+    #[arg(long, env = "LIVECARD_RATE_PER_SECOND", default_value_t = 20)]
+    pub rate_per_second: u32,
+    /// Burst of requests per client IP.
+    #[arg(long, env = "LIVECARD_RATE_BURST", default_value_t = 100)]
+    pub rate_burst: u32,
+    /// Largest request body in bytes.
+    #[arg(long, env = "LIVECARD_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Largest record ciphertext in bytes.
+    #[arg(long, env = "LIVECARD_MAX_CIPHERTEXT_BYTES", default_value_t = DEFAULT_MAX_CIPHERTEXT_BYTES)]
+    pub max_ciphertext_bytes: usize,
+    /// Most ids in one sync request.
+    #[arg(long, env = "LIVECARD_MAX_SYNC_IDS", default_value_t = DEFAULT_MAX_SYNC_IDS)]
+    pub max_sync_ids: usize,
+    /// Request timeout in seconds.
+    #[arg(long, env = "LIVECARD_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
+    pub request_timeout_secs: u64,
+    #[command(flatten)]
+    pub app_links: crate::share_page::AppLinksArgs,
+}
+
+/// Where the default SQLite database lives when `--data-dir` is not given.
+pub fn default_data_dir() -> PathBuf {
+    match dirs::data_dir() {
+        Some(d) => d.join("livecard-server"),
+        None => PathBuf::from("livecard-server-data"),
+    }
+}
+
+impl Cli {
+    /// The configuration, and the data directory to create when the database is the default
+    /// SQLite file in it (an explicit `--database-url` is never created for).
+    pub fn to_config(&self) -> (Config, Option<PathBuf>) {
+        let (url, create_dir) = match &self.database_url {
+            Some(url) => (url.clone(), None),
+            None => {
+                let dir = self.data_dir.clone().unwrap_or_else(default_data_dir);
+                let url = format!("sqlite://{}", dir.join("livecard.db").display());
+                (url, Some(dir))
+            }
+        };
+        let mut config = Config::new(url);
+        config.public_url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen));
+        config.rate_per_second = self.rate_per_second;
+        config.rate_burst = self.rate_burst;
+        config.max_body_bytes = self.max_body_bytes;
+        config.max_ciphertext_bytes = self.max_ciphertext_bytes;
+        config.max_sync_ids = self.max_sync_ids;
+        config.request_timeout = Duration::from_secs(self.request_timeout_secs.max(1));
+        config.app_links = self.app_links.to_app_links();
+        (config, create_dir)
+    }
+}

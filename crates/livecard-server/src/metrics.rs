@@ -1,0 +1,129 @@
+//! `/metrics` in Prometheus/OpenMetrics text, with the `prometheus-client` crate (the
+//! Prometheus project's Rust client): its registry is a value owned by each app instance rather
+//! than a process-wide recorder, so several servers in one test process keep separate counts.
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use crate::error::ApiFailure;
+use crate::AppState;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub route: String,
+    pub method: String,
+    pub status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StateLabels {
+    pub state: &'static str,
+}
+
+/// The server's metrics.
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<RequestLabels, Counter>,
+    pub records: Family<StateLabels, Gauge>,
+    pub sync_ids: Counter,
+    pub sync_changed: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        let records = Family::<StateLabels, Gauge>::default();
+        let sync_ids = Counter::default();
+        let sync_changed = Counter::default();
+        registry.register(
+            "livecard_http_requests",
+            "HTTP requests by route, method and status",
+            requests.clone(),
+        );
+        registry.register(
+            "livecard_records",
+            "Stored card records (live) and tombstones (deleted)",
+            records.clone(),
+        );
+        registry.register(
+            "livecard_sync_ids",
+            "Card ids received in batch sync requests",
+            sync_ids.clone(),
+        );
+        registry.register(
+            "livecard_sync_changed",
+            "Changed records sent in batch sync answers",
+            sync_changed.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            records,
+            sync_ids,
+            sync_changed,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+/// Middleware: counts every request by its route pattern (not the raw path, so ids do not
+/// explode the label set) and final status.
+pub async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = req.method().as_str().to_string();
+    let resp = next.run(req).await;
+    state
+        .metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            route,
+            method,
+            status: resp.status().as_u16(),
+        })
+        .inc();
+    resp
+}
+
+/// `GET /metrics`.
+pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiFailure> {
+    let counts = state.store.counts().await?;
+    state
+        .metrics
+        .records
+        .get_or_create(&StateLabels { state: "live" })
+        .set(counts.live as i64);
+    state
+        .metrics
+        .records
+        .get_or_create(&StateLabels { state: "deleted" })
+        .set(counts.deleted as i64);
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.encode(),
+    )
+        .into_response())
+}

@@ -1,0 +1,254 @@
+//! Storage of sealed records behind one trait, with SQLite and PostgreSQL implementations.
+//!
+//! Every write is a single compare-and-set statement (`UPDATE … WHERE version < $new AND
+//! public_key = $key AND NOT deleted`), so two concurrent writers can never both win and a lower
+//! version can never overwrite a higher one, on either backend and across several servers
+//! sharing one PostgreSQL database.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use livecard_format::wire::{CardId, SealedRecord, Tombstone, NONCE_BYTES};
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+/// A storage failure. Never shown to clients (they get `internal` / `unavailable`).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("corrupt row for card {id}: {why}")]
+    Corrupt { id: String, why: String },
+    #[error("unsupported database URL {0:?}: expected sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("the {0} backend is not compiled into this server (cargo feature `{0}`)")]
+    BackendNotCompiled(&'static str),
+    #[error("SQLite database directory {0:?} does not exist")]
+    MissingDirectory(String),
+}
+
+impl StoreError {
+    /// True when the database could not be reached (answered 503 rather than 500).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+            )
+        )
+    }
+}
+
+/// What the store holds for an id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    Live(SealedRecord),
+    Deleted(Tombstone),
+}
+
+impl Stored {
+    pub fn version(&self) -> u64 {
+        match self {
+            Stored::Live(r) => r.version,
+            Stored::Deleted(t) => t.version,
+        }
+    }
+}
+
+/// Version and state of an id, without the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionInfo {
+    pub version: u64,
+    pub deleted: bool,
+    /// Bytes of the stored ciphertext (0 for a tombstone).
+    pub bytes: u64,
+}
+
+/// Result of [`Store::put_if_newer`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PutOutcome {
+    Created,
+    Updated,
+    /// The stored version is not lower than the offered one.
+    Stale { current: u64 },
+    /// The id is stored with another public key.
+    KeyMismatch,
+    /// The card was deleted.
+    Gone(Tombstone),
+}
+
+/// Result of [`Store::delete`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    Deleted,
+    NotFound,
+    Stale { current: u64 },
+    KeyMismatch,
+    AlreadyGone(Tombstone),
+}
+
+/// Number of stored live records and tombstones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub live: u64,
+    pub deleted: u64,
+}
+
+/// The record store. Callers verify records and tombstones before handing them over; the store
+/// only enforces the version order and the key an id was first stored with.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+    /// The record or tombstone of `id`.
+    async fn get(&self, id: &CardId) -> Result<Option<Stored>, StoreError>;
+    /// Only the version of `id` (for conditional GETs).
+    async fn version(&self, id: &CardId) -> Result<Option<VersionInfo>, StoreError>;
+    /// Stores `record` if the id is new, or replaces the stored record if `record.version` is
+    /// higher, the key is the same and the card is not deleted — atomically.
+    async fn put_if_newer(&self, record: &SealedRecord) -> Result<PutOutcome, StoreError>;
+    /// Replaces the record by `tombstone` if its version is higher and the key is the same.
+    async fn delete(&self, tombstone: &Tombstone) -> Result<DeleteOutcome, StoreError>;
+    /// Versions of those `ids` that are stored, in one query.
+    async fn versions(&self, ids: &[CardId]) -> Result<HashMap<CardId, VersionInfo>, StoreError>;
+    /// Records and tombstones of those `ids` that are stored, in one query.
+    async fn get_many(&self, ids: &[CardId]) -> Result<Vec<Stored>, StoreError>;
+    /// How many records and tombstones are stored.
+    async fn counts(&self) -> Result<Counts, StoreError>;
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Opens the store named by `url` (`sqlite://PATH`, `sqlite:PATH`, `postgres://…`,
+/// `postgresql://…`) and runs its migrations.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("sqlite:") {
+        #[cfg(feature = "sqlite")]
+        {
+            return Ok(Arc::new(sqlite::SqliteStore::connect(url).await?));
+        }
+        #[cfg(not(feature = "sqlite"))]
+        {
+            return Err(StoreError::BackendNotCompiled("sqlite"));
+        }
+    }
+    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        #[cfg(feature = "postgres")]
+        {
+            return Ok(Arc::new(postgres::PgStore::connect(url).await?));
+        }
+        #[cfg(not(feature = "postgres"))]
+        {
+            return Err(StoreError::BackendNotCompiled("postgres"));
+        }
+    }
+    Err(StoreError::UnsupportedUrl(url.to_string()))
+}
+
+/// A `cards` row as both backends return it.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct Row {
+    pub id: String,
+    pub public_key: Vec<u8>,
+    pub version: i64,
+    pub nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+    pub signature: Vec<u8>,
+    pub deleted: bool,
+}
+
+fn corrupt(id: &str, why: &str) -> StoreError {
+    StoreError::Corrupt {
+        id: id.to_string(),
+        why: why.to_string(),
+    }
+}
+
+impl Row {
+    pub(crate) fn into_stored(self) -> Result<Stored, StoreError> {
+        let id = CardId::parse(&self.id).map_err(|e| corrupt(&self.id, &e.to_string()))?;
+        let public_key: [u8; 32] = self
+            .public_key
+            .as_slice()
+            .try_into()
+            .map_err(|_| corrupt(&self.id, "public key length"))?;
+        let signature: [u8; 64] = self
+            .signature
+            .as_slice()
+            .try_into()
+            .map_err(|_| corrupt(&self.id, "signature length"))?;
+        let version = u64::try_from(self.version).map_err(|_| corrupt(&self.id, "negative version"))?;
+        if self.deleted {
+            return Ok(Stored::Deleted(Tombstone {
+                id,
+                public_key,
+                version,
+                signature,
+            }));
+        }
+        let nonce: [u8; NONCE_BYTES] = self
+            .nonce
+            .as_slice()
+            .try_into()
+            .map_err(|_| corrupt(&self.id, "nonce length"))?;
+        Ok(Stored::Live(SealedRecord {
+            id,
+            public_key,
+            version,
+            nonce,
+            ciphertext: self.ciphertext,
+            signature,
+        }))
+    }
+}
+
+/// Classifies a refused write from the row that is stored now.
+pub(crate) fn classify_put(row: Option<Row>, public_key: &[u8; 32]) -> Result<PutOutcome, StoreError> {
+    let Some(row) = row else {
+        return Err(StoreError::Corrupt {
+            id: String::new(),
+            why: "row vanished during put".into(),
+        });
+    };
+    if row.public_key != public_key {
+        return Ok(PutOutcome::KeyMismatch);
+    }
+    match row.into_stored()? {
+        Stored::Deleted(t) => Ok(PutOutcome::Gone(t)),
+        Stored::Live(r) => Ok(PutOutcome::Stale { current: r.version }),
+    }
+}
+
+pub(crate) fn classify_delete(
+    row: Option<Row>,
+    public_key: &[u8; 32],
+) -> Result<DeleteOutcome, StoreError> {
+    let Some(row) = row else {
+        return Ok(DeleteOutcome::NotFound);
+    };
+    if row.public_key != public_key {
+        return Ok(DeleteOutcome::KeyMismatch);
+    }
+    match row.into_stored()? {
+        Stored::Deleted(t) => Ok(DeleteOutcome::AlreadyGone(t)),
+        Stored::Live(r) => Ok(DeleteOutcome::Stale { current: r.version }),
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn ids_json(ids: &[CardId]) -> String {
+    serde_json::to_string(&ids.iter().map(|i| i.as_str()).collect::<Vec<_>>()).unwrap_or_default()
+}
