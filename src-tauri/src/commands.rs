@@ -1,0 +1,375 @@
+//! Commands: a thin map from the webview onto [`livecard_core::Core`]. Each returns
+//! `Result<T, CommandError>`, which the UI receives as `{kind, message, fields?}`.
+
+use livecard_core::{
+    apply_edits, AddReport, CardSummary, Core, CoreError, Edit, OwnCard, ReceivedCard, Sort,
+};
+use livecard_format::{Card, Field, FieldError, Region};
+use serde::Serialize;
+use tauri::State;
+
+use crate::error::{CommandError, CommandResult};
+use crate::settings::Settings;
+use crate::AppState;
+
+// ------------------------------------------------------------------ app and settings
+
+#[derive(Debug, Serialize)]
+pub struct AppInfo {
+    pub version: String,
+    pub data_dir: String,
+}
+
+#[tauri::command]
+pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+    AppInfo {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        data_dir: state.data_dir.display().to_string(),
+    }
+}
+
+#[tauri::command]
+pub fn settings_get(state: State<'_, AppState>) -> CommandResult<Settings> {
+    state.settings.load(state.server_override.as_deref())
+}
+
+#[tauri::command]
+pub fn settings_set(state: State<'_, AppState>, settings: Settings) -> CommandResult<Settings> {
+    state.settings.save(settings)
+}
+
+// ------------------------------------------------------------------ own card
+
+/// The default own card, or `null` before the user made one.
+#[tauri::command]
+pub async fn me_get(state: State<'_, AppState>) -> CommandResult<Option<OwnCard>> {
+    me_get_in(&state.core).await
+}
+
+pub async fn me_get_in(core: &Core) -> CommandResult<Option<OwnCard>> {
+    match core.own_card(None).await {
+        Ok(c) => Ok(Some(c)),
+        Err(CoreError::NoOwnCard) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Create (if none) or replace the default own card with what the editor holds. Every
+/// refused value is reported at once (`fields`), and then nothing is saved.
+#[tauri::command]
+pub async fn me_save(state: State<'_, AppState>, card: Card) -> CommandResult<OwnCard> {
+    me_save_in(&state.core, card).await
+}
+
+pub async fn me_save_in(core: &Core, card: Card) -> CommandResult<OwnCard> {
+    let current = me_get_in(core).await?.map(|c| c.card).unwrap_or_default();
+    let groups = edits_from(&current, &card);
+    // Check each field on its own first so the editor can mark all bad fields, not just
+    // the first one the core meets.
+    let mut errors: Vec<FieldError> = Vec::new();
+    for group in &groups {
+        let mut scratch = current.clone();
+        if let Err(e) = apply_edits(&mut scratch, group, core.region()) {
+            match e {
+                CoreError::InvalidField(fe) => errors.push(fe),
+                other => return Err(other.into()),
+            }
+        }
+    }
+    if !errors.is_empty() {
+        let message = errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(CommandError {
+            kind: "invalid_input".into(),
+            message,
+            fields: errors,
+        });
+    }
+    let edits: Vec<Edit> = groups.into_iter().flatten().collect();
+    Ok(core.edit_own(None, &edits).await?)
+}
+
+/// The edits that turn `current` into `wanted`, one group per field. Addresses arrive
+/// structured; unchanged ones are left alone so their parts survive, changed ones are
+/// entered as lines.
+pub fn edits_from(current: &Card, wanted: &Card) -> Vec<Vec<Edit>> {
+    let mut groups = Vec::new();
+    let single = [
+        (Field::Name, &wanted.name, &current.name),
+        (Field::Company, &wanted.company, &current.company),
+        (Field::Title, &wanted.title, &current.title),
+        (Field::Industry, &wanted.industry, &current.industry),
+        (Field::Qq, &wanted.qq, &current.qq),
+        (Field::Wechat, &wanted.wechat, &current.wechat),
+        (
+            Field::Aliwangwang,
+            &wanted.aliwangwang,
+            &current.aliwangwang,
+        ),
+        (Field::Msn, &wanted.msn, &current.msn),
+        (Field::Weibo, &wanted.weibo, &current.weibo),
+        (Field::Dingtalk, &wanted.dingtalk, &current.dingtalk),
+        (Field::Bulletin, &wanted.bulletin, &current.bulletin),
+        (Field::TempNumber, &wanted.temp_number, &current.temp_number),
+    ];
+    for (field, want, have) in single {
+        if want != have {
+            groups.push(vec![Edit::set(field, want.as_str())]);
+        }
+    }
+    if wanted.temp_until != current.temp_until {
+        let v = wanted
+            .temp_until
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default();
+        groups.push(vec![Edit::set(Field::TempUntil, v)]);
+    }
+    let multi = [
+        (Field::Mobile, &wanted.mobile, &current.mobile),
+        (Field::Phone, &wanted.phone, &current.phone),
+        (Field::Fax, &wanted.fax, &current.fax),
+        (Field::Email, &wanted.email, &current.email),
+        (Field::Website, &wanted.website, &current.website),
+    ];
+    for (field, want, have) in multi {
+        if want != have {
+            groups.push(list_edits(field, want.iter().map(String::as_str)));
+        }
+    }
+    if wanted.address != current.address {
+        let lines: Vec<String> = wanted.address.iter().map(|a| a.to_line()).collect();
+        groups.push(list_edits(Field::Address, lines.iter().map(String::as_str)));
+    }
+    groups
+}
+
+fn list_edits<'a>(field: Field, values: impl Iterator<Item = &'a str>) -> Vec<Edit> {
+    let values: Vec<&str> = values.filter(|v| !v.trim().is_empty()).collect();
+    let mut out = vec![Edit::set(field, values.first().copied().unwrap_or(""))];
+    out.extend(values.iter().skip(1).map(|v| Edit::add(field, *v)));
+    out
+}
+
+/// Patent claim 2: a new own card from a received one, made the default so the editor
+/// opens it next.
+#[tauri::command]
+pub async fn me_from_received(state: State<'_, AppState>, id: String) -> CommandResult<OwnCard> {
+    let own = state.core.seed_own_from(&id).await?;
+    Ok(state.core.set_default_own(&own.id).await?)
+}
+
+/// Check one value as the editor's user types it; the normalised value on success
+/// (a phone number in E.164, a website with its scheme), the field's error otherwise.
+#[tauri::command]
+pub fn validate_field(field: String, value: String) -> CommandResult<String> {
+    check_field(&field, &value, Region::default())
+}
+
+pub fn check_field(field: &str, value: &str, region: Region) -> CommandResult<String> {
+    let f: Field = field.parse()?;
+    if f == Field::Avatar {
+        return Err(CommandError::invalid(
+            "the avatar is set from an image file",
+        ));
+    }
+    let mut card = Card::default();
+    card.set(f, value, region)?;
+    if f == Field::Address {
+        return Ok(card
+            .address
+            .first()
+            .map(|a| a.to_line())
+            .unwrap_or_default());
+    }
+    let json =
+        serde_json::to_value(&card).map_err(|e| CommandError::new("internal", e.to_string()))?;
+    Ok(match &json[f.as_str()] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(a) => match a.first() {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        },
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    })
+}
+
+// ------------------------------------------------------------------ received cards
+
+#[tauri::command]
+pub async fn cards_list(state: State<'_, AppState>, sort: Sort) -> CommandResult<Vec<CardSummary>> {
+    Ok(state.core.summaries(sort).await?)
+}
+
+#[tauri::command]
+pub async fn cards_search(
+    state: State<'_, AppState>,
+    query: String,
+) -> CommandResult<Vec<CardSummary>> {
+    Ok(state.core.search(&query, None).await?)
+}
+
+/// Open a received card (clears its "changed" badge).
+#[tauri::command]
+pub async fn card_open(state: State<'_, AppState>, id: String) -> CommandResult<ReceivedCard> {
+    Ok(state.core.open_card(&id).await?)
+}
+
+#[tauri::command]
+pub async fn card_set_notes(
+    state: State<'_, AppState>,
+    id: String,
+    notes: String,
+) -> CommandResult<ReceivedCard> {
+    Ok(state.core.set_notes(&id, &notes).await?)
+}
+
+#[tauri::command]
+pub async fn card_add_tag(
+    state: State<'_, AppState>,
+    id: String,
+    tag: String,
+) -> CommandResult<ReceivedCard> {
+    Ok(state.core.add_tags(&id, &[tag]).await?)
+}
+
+#[tauri::command]
+pub async fn card_remove_tag(
+    state: State<'_, AppState>,
+    id: String,
+    tag: String,
+) -> CommandResult<ReceivedCard> {
+    Ok(state.core.remove_tags(&id, &[tag]).await?)
+}
+
+#[tauri::command]
+pub async fn card_delete(state: State<'_, AppState>, id: String) -> CommandResult<()> {
+    Ok(state.core.delete(&id).await?)
+}
+
+// ------------------------------------------------------------------ import
+
+/// The largest file the UI may hand over (the webview reads it; no fs permission).
+pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
+
+/// Import the bytes of a .vcf file (or any vCard/MeCard text) as received cards.
+#[tauri::command]
+pub async fn import_vcf(state: State<'_, AppState>, bytes: Vec<u8>) -> CommandResult<AddReport> {
+    import_in(&state.core, &bytes).await
+}
+
+/// Import pasted vCard or MeCard text.
+#[tauri::command]
+pub async fn import_text(state: State<'_, AppState>, text: String) -> CommandResult<AddReport> {
+    import_in(&state.core, text.as_bytes()).await
+}
+
+pub async fn import_in(core: &Core, bytes: &[u8]) -> CommandResult<AddReport> {
+    if bytes.len() > MAX_IMPORT_BYTES {
+        return Err(CommandError::invalid(format!(
+            "the file is {} MiB; at most {} MiB can be imported at once",
+            bytes.len() / (1024 * 1024),
+            MAX_IMPORT_BYTES / (1024 * 1024)
+        )));
+    }
+    Ok(core.add_contacts(bytes).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn core() -> (tempfile::TempDir, Core) {
+        let dir = tempfile::tempdir().unwrap();
+        let core = Core::open(dir.path(), Region::default()).await.unwrap();
+        (dir, core)
+    }
+
+    #[test]
+    fn field_check_normalises_or_names_the_field() {
+        let cn = Region::default();
+        assert_eq!(
+            check_field("mobile", "138 0013 8000", cn).unwrap(),
+            "+8613800138000"
+        );
+        let e = check_field("email", "nope", cn).unwrap_err();
+        assert_eq!(e.kind, "invalid_input");
+        assert_eq!(e.fields[0].field, "email");
+        let e = check_field("shoe_size", "42", cn).unwrap_err();
+        assert_eq!(e.kind, "invalid_input");
+    }
+
+    #[tokio::test]
+    async fn me_save_creates_then_updates_and_reports_every_bad_field() {
+        let (_d, core) = core().await;
+        assert!(me_get_in(&core).await.unwrap().is_none());
+
+        let card = Card {
+            name: "张三丰".into(),
+            mobile: vec!["138 0013 8000".into()],
+            company: "武当".into(),
+            ..Default::default()
+        };
+        let me = me_save_in(&core, card).await.unwrap();
+        assert_eq!(me.card.name, "张三丰");
+        assert_eq!(me.card.family, "张");
+        assert_eq!(me.card.mobile, vec!["+8613800138000"]);
+        assert_eq!(me.version, 1);
+
+        let mut bad = me.card.clone();
+        bad.email = vec!["not-an-email".into()];
+        bad.qq = "12ab".into();
+        let e = me_save_in(&core, bad).await.unwrap_err();
+        assert_eq!(e.kind, "invalid_input");
+        let mut fields: Vec<&str> = e.fields.iter().map(|f| f.field.as_str()).collect();
+        fields.sort();
+        assert_eq!(fields, ["email", "qq"]);
+        let still = me_get_in(&core).await.unwrap().unwrap();
+        assert_eq!(still.version, 1, "a refused save changes nothing");
+
+        let mut good = still.card.clone();
+        good.title = "掌门".into();
+        good.mobile.push("13900139000".into());
+        let me2 = me_save_in(&core, good).await.unwrap();
+        assert_eq!(me2.version, 2);
+        assert_eq!(me2.card.mobile.len(), 2);
+        assert_eq!(me2.card.title, "掌门");
+    }
+
+    #[test]
+    fn unchanged_structured_addresses_are_not_rewritten() {
+        let current = Card {
+            address: vec![livecard_format::Address {
+                street: "1 Main St".into(),
+                locality: "Springfield".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let mut wanted = current.clone();
+        wanted.title = "CEO".into();
+        let groups = edits_from(&current, &wanted);
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0][0].field, Field::Title);
+    }
+
+    #[tokio::test]
+    async fn import_reports_each_card_and_refuses_garbage() {
+        let (_d, core) = core().await;
+        let vcf =
+            "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:张三丰\r\nTEL;TYPE=CELL:13800138000\r\nEND:VCARD\r\n";
+        let report = import_in(&core, vcf.as_bytes()).await.unwrap();
+        assert_eq!(report.added.len(), 1);
+        assert_eq!(report.added[0].name, "张三丰");
+        let e = import_in(&core, b"\x00\x01 not a card").await.unwrap_err();
+        assert_eq!(e.kind, "import_failed", "{e:?}");
+        let e = import_in(&core, &vec![b'x'; MAX_IMPORT_BYTES + 1])
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, "invalid_input");
+    }
+}

@@ -1,0 +1,170 @@
+//! livecard's Tauri shell. Everything a card can do lives in `livecard-core`; this crate
+//! opens the window, registers plugins, and maps commands (in [`commands`]) onto the core.
+
+pub mod commands;
+pub mod error;
+pub mod settings;
+
+use std::path::{Path, PathBuf};
+
+use tauri::{Emitter, Manager};
+
+pub use error::{CommandError, CommandResult};
+
+/// Where the app keeps its data: `--data-dir DIR` (or `--data-dir=DIR`) on the command line,
+/// else `LIVECARD_DATA_DIR`, else the platform's app data directory. Tests pass their own
+/// directory so every run starts fresh.
+pub fn resolve_data_dir(
+    args: &[String],
+    env_dir: Option<&str>,
+    platform_default: impl FnOnce() -> Option<PathBuf>,
+) -> Option<PathBuf> {
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--data-dir" {
+            if let Some(v) = it.next().filter(|v| !v.is_empty()) {
+                return Some(PathBuf::from(v));
+            }
+        } else if let Some(v) = a.strip_prefix("--data-dir=").filter(|v| !v.is_empty()) {
+            return Some(PathBuf::from(v));
+        }
+    }
+    if let Some(v) = env_dir.filter(|v| !v.trim().is_empty()) {
+        return Some(PathBuf::from(v));
+    }
+    platform_default()
+}
+
+/// State shared by every command.
+pub struct AppState {
+    /// The client core (store, search; later sync).
+    pub core: livecard_core::Core,
+    pub data_dir: PathBuf,
+    pub settings: settings::SettingsStore,
+    /// LIVECARD_SERVER, when set: the server to use whatever the settings say.
+    pub server_override: Option<String>,
+}
+
+impl AppState {
+    pub async fn open(data_dir: &Path, server_override: Option<String>) -> CommandResult<Self> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            CommandError::new(
+                "io",
+                format!("cannot create data directory {}: {e}", data_dir.display()),
+            )
+        })?;
+        let core = livecard_core::Core::open(data_dir, livecard_format::Region::default()).await?;
+        Ok(AppState {
+            core,
+            data_dir: data_dir.to_path_buf(),
+            settings: settings::SettingsStore::new(data_dir),
+            server_override,
+        })
+    }
+}
+
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_deep_link::init());
+    #[cfg(mobile)]
+    let builder = builder
+        .plugin(tauri_plugin_nfc::init())
+        .plugin(tauri_plugin_barcode_scanner::init());
+
+    let result = builder
+        .setup(|app| {
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            let env_dir = std::env::var("LIVECARD_DATA_DIR").ok();
+            let custom = resolve_data_dir(&args, env_dir.as_deref(), || None);
+            let data_dir = match custom.clone() {
+                Some(d) => d,
+                None => app.path().app_data_dir()?,
+            };
+            let server = std::env::var("LIVECARD_SERVER").ok();
+            let state = tauri::async_runtime::block_on(AppState::open(&data_dir, server))?;
+            app.manage(state);
+
+            let mut window = tauri::WebviewWindowBuilder::new(
+                app,
+                "main",
+                tauri::WebviewUrl::App("index.html".into()),
+            );
+            #[cfg(desktop)]
+            {
+                window = window
+                    .title("livecard")
+                    .inner_size(360.0, 740.0)
+                    .min_inner_size(320.0, 480.0);
+            }
+            if let Some(d) = custom {
+                // Keep the webview's own storage with the data too, so a test's fresh
+                // directory is a fresh app.
+                window = window.data_directory(d.join("webview"));
+            }
+            window.build()?;
+
+            // Share links (livecard://… on desktop, https App Links on phones) go to the UI.
+            use tauri_plugin_deep_link::DeepLinkExt;
+            let handle = app.handle().clone();
+            app.deep_link().on_open_url(move |event| {
+                let urls: Vec<String> = event.urls().iter().map(|u| u.to_string()).collect();
+                let _ = handle.emit("open-url", urls);
+            });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::settings_get,
+            commands::settings_set,
+            commands::validate_field,
+            commands::me_get,
+            commands::me_save,
+            commands::me_from_received,
+            commands::cards_list,
+            commands::cards_search,
+            commands::card_open,
+            commands::card_set_notes,
+            commands::card_add_tag,
+            commands::card_remove_tag,
+            commands::card_delete,
+            commands::import_vcf,
+            commands::import_text,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("livecard could not start: {e}");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn data_dir_from_args_env_or_default() {
+        let def = || Some(PathBuf::from("/default"));
+        assert_eq!(
+            resolve_data_dir(&s(&["--data-dir", "/a"]), Some("/env"), def),
+            Some(PathBuf::from("/a"))
+        );
+        assert_eq!(
+            resolve_data_dir(&s(&["--data-dir=/b"]), None, def),
+            Some(PathBuf::from("/b"))
+        );
+        assert_eq!(
+            resolve_data_dir(&s(&["livecard://x"]), Some("/env"), def),
+            Some(PathBuf::from("/env"))
+        );
+        assert_eq!(
+            resolve_data_dir(&s(&["--data-dir"]), Some(" "), def),
+            Some(PathBuf::from("/default"))
+        );
+    }
+}

@@ -1,0 +1,16 @@
+// Received cards: list, search, detail, the recipient's own notes and tags.
+import { call } from './ipc';
+import type { CardSummary, ReceivedCard, Sort } from './types';
+
+export const listCards = (sort: Sort) => call<CardSummary[]>('cards_list', { sort });
+
+/** Instant search: names (pinyin and initials too), company, title, numbers, emails. */
+export const searchCards = (query: string) => call<CardSummary[]>('cards_search', { query });
+
+/** One card; opening it clears its "changed" badge. */
+export const openCard = (id: string) => call<ReceivedCard>('card_open', { id });
+
+export const setNotes = (id: string, notes: string) => call<ReceivedCard>('card_set_notes', { id, notes });
+export const addTag = (id: string, tag: string) => call<ReceivedCard>('card_add_tag', { id, tag });
+export const removeTag = (id: string, tag: string) => call<ReceivedCard>('card_remove_tag', { id, tag });
+export const deleteCard = (id: string) => call<void>('card_delete', { id });

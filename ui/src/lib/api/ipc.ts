@@ -1,0 +1,48 @@
+// The one door to the Rust side. Feature modules in this folder call `call()`; nothing
+// else in the UI imports `invoke`.
+import { invoke } from '@tauri-apps/api/core';
+
+/** One refused value, as the core's FieldError serialises. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** What every command rejects with: the shell's CommandError ({kind, message, fields?}). */
+export class ApiError extends Error {
+  readonly kind: string;
+  readonly fields: FieldError[];
+  constructor(kind: string, message: string, fields: FieldError[] = []) {
+    super(message);
+    this.name = 'ApiError';
+    this.kind = kind;
+    this.fields = fields;
+  }
+
+  /** The message for one field, if the core refused that field. */
+  fieldMessage(field: string): string | undefined {
+    return this.fields.find((f) => f.field === field)?.message;
+  }
+}
+
+function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  if (e && typeof e === 'object' && 'kind' in e && 'message' in e) {
+    const o = e as { kind: unknown; message: unknown; fields?: unknown; field?: unknown };
+    let fields: FieldError[] = Array.isArray(o.fields) ? (o.fields as FieldError[]) : [];
+    if (fields.length === 0 && typeof o.field === 'string') {
+      fields = [{ field: o.field, message: String(o.message) }];
+    }
+    return new ApiError(String(o.kind), String(o.message), fields);
+  }
+  // A command that is not registered, or an IPC failure, rejects with a plain string.
+  return new ApiError('internal', typeof e === 'string' ? e : String(e));
+}
+
+export async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toApiError(e);
+  }
+}

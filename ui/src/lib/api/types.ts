@@ -1,0 +1,138 @@
+// Mirrors of the Rust types the commands return (livecard-format's Card; livecard-core's
+// records). Field names are the card model's JSON names (the CLI's field names).
+
+export interface Address {
+  po_box: string;
+  extended: string;
+  street: string;
+  locality: string;
+  region: string;
+  postal_code: string;
+  country: string;
+}
+
+export interface Avatar {
+  mime: string;
+  /** base64 */
+  data: string;
+}
+
+export interface Card {
+  name: string;
+  family: string;
+  given: string;
+  avatar?: Avatar;
+  company: string;
+  title: string;
+  industry: string;
+  mobile: string[];
+  phone: string[];
+  fax: string[];
+  email: string[];
+  address: Address[];
+  website: string[];
+  qq: string;
+  wechat: string;
+  aliwangwang: string;
+  msn: string;
+  weibo: string;
+  dingtalk: string;
+  bulletin: string;
+  temp_number: string;
+  temp_until?: string;
+}
+
+export type SingleField =
+  | 'name' | 'company' | 'title' | 'industry' | 'qq' | 'wechat' | 'aliwangwang' | 'msn'
+  | 'weibo' | 'dingtalk' | 'bulletin' | 'temp_number' | 'temp_until';
+export type MultiField = 'mobile' | 'phone' | 'fax' | 'email' | 'address' | 'website';
+export type FieldName = SingleField | MultiField;
+
+export const MULTI_FIELDS: readonly MultiField[] = ['mobile', 'phone', 'fax', 'email', 'address', 'website'];
+
+export function emptyCard(): Card {
+  return {
+    name: '', family: '', given: '', company: '', title: '', industry: '',
+    mobile: [], phone: [], fax: [], email: [], address: [], website: [],
+    qq: '', wechat: '', aliwangwang: '', msn: '', weibo: '', dingtalk: '',
+    bulletin: '', temp_number: '',
+  };
+}
+
+export function addressLine(a: Address): string {
+  return [a.po_box, a.extended, a.street, a.locality, a.region, a.postal_code, a.country]
+    .map((s) => (s ?? '').trim())
+    .filter((s) => s.length > 0)
+    .join(', ');
+}
+
+/** The name to show, as Card::display_name does in Rust. */
+export function displayName(c: Card): string {
+  if (c.name.trim()) return c.name.trim();
+  const cjk = /[\u3400-\u9fff\uf900-\ufaff]/.test(c.family);
+  const joined = (cjk ? `${c.family}${c.given}` : `${c.given} ${c.family}`).trim();
+  if (joined) return joined;
+  return [c.company, ...c.mobile, ...c.phone, ...c.email].find((s) => s.trim()) ?? '';
+}
+
+/** One of the user's own cards (livecard-core OwnCard): the card's fields flat, plus these. */
+export interface OwnCard extends Card {
+  id: string;
+  version: number;
+  default: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export type Source = 'link' | 'qr' | 'nfc' | 'vcf' | 'mecard';
+export type Status = 'active' | 'revoked' | 'deleted';
+export type Sort = 'name' | 'updated' | 'company';
+
+/** A received card with the recipient's own notes and tags (livecard-core ReceivedCard). */
+export interface ReceivedCard {
+  id: string;
+  name: string;
+  source: Source;
+  live: boolean;
+  status: Status;
+  remote_id: string | null;
+  remote_version: number | null;
+  added_at: string;
+  updated_at: string;
+  last_seen_at: string | null;
+  changed: boolean;
+  notes: string;
+  tags: string[];
+  card: Card;
+}
+
+/** A list or search row (livecard-core CardSummary). */
+export interface CardSummary {
+  id: string;
+  name: string;
+  company: string;
+  title: string;
+  source: Source;
+  live: boolean;
+  status: Status;
+  changed: boolean;
+  added_at: string;
+  updated_at: string;
+  tags: string[];
+}
+
+export type AddStatus = 'added' | 'updated' | 'unchanged';
+
+/** What adding one card did (livecard-core AddOutcome). */
+export interface AddOutcome {
+  id: string;
+  name: string;
+  status: AddStatus;
+  warnings: string[];
+}
+
+/** What an import did: one outcome per card kept, and why others were skipped. */
+export interface AddReport {
+  added: AddOutcome[];
+  skipped: string[];
+}

@@ -1,0 +1,110 @@
+// The editor's form model, kept apart from the component so it can be unit-tested:
+// a card becomes strings the inputs bind to, and strings become a card again.
+import {
+  addressLine,
+  emptyCard,
+  type Address,
+  type Card,
+  type MultiField,
+  type SingleField,
+} from './api/types';
+import type { FieldError } from './api/ipc';
+
+export const SECTIONS: { key: string; fields: (SingleField | MultiField)[] }[] = [
+  { key: 'editor.section.name', fields: ['name'] },
+  { key: 'editor.section.work', fields: ['company', 'title', 'industry'] },
+  { key: 'editor.section.contact', fields: ['mobile', 'phone', 'fax', 'email', 'address', 'website'] },
+  { key: 'editor.section.im', fields: ['qq', 'wechat', 'weibo', 'aliwangwang', 'dingtalk', 'msn'] },
+  { key: 'editor.section.extra', fields: ['bulletin', 'temp_number', 'temp_until'] },
+];
+
+export const SINGLE: SingleField[] = [
+  'name', 'company', 'title', 'industry', 'qq', 'wechat', 'aliwangwang', 'msn', 'weibo',
+  'dingtalk', 'bulletin', 'temp_number', 'temp_until',
+];
+export const MULTI: MultiField[] = ['mobile', 'phone', 'fax', 'email', 'address', 'website'];
+
+export interface Form {
+  single: Record<SingleField, string>;
+  multi: Record<MultiField, string[]>;
+}
+
+/** `2026-11-25T10:00:00Z` → the `datetime-local` value in this device's time zone. */
+export function toLocalInput(rfc3339: string | undefined): string {
+  if (!rfc3339) return '';
+  const d = new Date(rfc3339);
+  if (Number.isNaN(d.getTime())) return '';
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** A `datetime-local` value (device time zone) → RFC 3339 in UTC; '' stays ''. */
+export function fromLocalInput(v: string): string {
+  if (!v.trim()) return '';
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? v : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function cardToForm(card: Card | null): Form {
+  const c = card ?? emptyCard();
+  const single = {} as Record<SingleField, string>;
+  for (const f of SINGLE) {
+    single[f] = f === 'temp_until' ? toLocalInput(c.temp_until) : String(c[f] ?? '');
+  }
+  const multi = {} as Record<MultiField, string[]>;
+  for (const f of MULTI) {
+    const values = f === 'address' ? c.address.map(addressLine) : [...c[f]];
+    multi[f] = values.length ? values : [''];
+  }
+  return { single, multi };
+}
+
+/** Build the card to save. Structured addresses the user did not touch are kept as they were. */
+export function formToCard(form: Form, original: Card | null): Card {
+  const base = original ? plainCopy(original) : emptyCard();
+  const card: Card = { ...base };
+  for (const f of SINGLE) {
+    const v = form.single[f].trim();
+    if (f === 'temp_until') {
+      const iso = fromLocalInput(v);
+      if (iso) card.temp_until = iso;
+      else delete card.temp_until;
+    } else {
+      card[f] = v;
+    }
+  }
+  for (const f of MULTI) {
+    const values = form.multi[f].map((v) => v.trim()).filter((v) => v.length > 0);
+    if (f === 'address') {
+      const before = original?.address ?? [];
+      card.address = values.map(
+        (line): Address =>
+          before.find((a) => addressLine(a) === line) ?? {
+            po_box: '', extended: '', street: line, locality: '', region: '', postal_code: '', country: '',
+          },
+      );
+    } else {
+      card[f] = values;
+    }
+  }
+  if (card.name !== (original?.name ?? '')) {
+    // Let the core split the new name into family/given.
+    card.family = '';
+    card.given = '';
+  }
+  return card;
+}
+
+/** Group the core's field errors by field for display in place. */
+export function errorsByField(errors: FieldError[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of errors) {
+    out[e.field] = out[e.field] ? `${out[e.field]}; ${e.message}` : e.message;
+  }
+  return out;
+}
+
+// Svelte state proxies cannot be structuredClone'd; JSON round-trip is enough for a card.
+function plainCopy<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { en } from '../lib/i18n/en';
+import { zh } from '../lib/i18n/zh';
+import { format, localeFor } from '../lib/i18n/index.svelte';
+
+describe('dictionaries', () => {
+  it('have the same keys and no empty strings', () => {
+    expect(Object.keys(zh).sort()).toEqual(Object.keys(en).sort());
+    for (const [k, v] of [...Object.entries(en), ...Object.entries(zh)]) {
+      expect(v.trim(), k).not.toBe('');
+    }
+  });
+
+  it('use the same placeholders in both languages', () => {
+    const names = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const k of Object.keys(en) as (keyof typeof en)[]) {
+      expect(names(zh[k]), k).toEqual(names(en[k]));
+    }
+  });
+
+  it('zh is really Chinese where en has letters', () => {
+    // Catch copy-paste: a zh entry identical to a long English one was not translated.
+    const untranslated = (Object.keys(en) as (keyof typeof en)[]).filter(
+      (k) => en[k].length > 12 && zh[k] === en[k],
+    );
+    expect(untranslated).toEqual([]);
+  });
+});
+
+describe('locale', () => {
+  it('follows the browser language', () => {
+    expect(localeFor('zh-CN')).toBe('zh');
+    expect(localeFor('zh-Hant-TW')).toBe('zh');
+    expect(localeFor('en-US')).toBe('en');
+    expect(localeFor('fr')).toBe('en');
+    expect(localeFor(undefined)).toBe('en');
+  });
+
+  it('fills placeholders', () => {
+    expect(format('en', 'add.result.added', { name: '张三丰' })).toBe('Added 张三丰');
+    expect(format('zh', 'add.result.added', { name: '张三丰' })).toBe('已添加 张三丰');
+    expect(format('en', 'cards.count', { count: 3 })).toBe('3 cards');
+  });
+});
