@@ -4,6 +4,7 @@
 //! client core, the server, the CLI, the app and the fuzz targets all share it.
 
 pub mod card;
+pub mod contact_text;
 #[cfg(feature = "secret")]
 pub mod crypto;
 pub mod mecard;
