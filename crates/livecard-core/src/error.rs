@@ -6,6 +6,9 @@ use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
 /// Everything that can go wrong in the core.
+///
+/// Each message is complete on its own (it already includes the underlying error), so no
+/// variant reports a `source()`: printing the chain would repeat it.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CoreError {
@@ -17,10 +20,10 @@ pub enum CoreError {
     NoOwnCard,
     /// One refused value, naming the field.
     #[error("{0}")]
-    InvalidField(#[from] FieldError),
+    InvalidField(FieldError),
     /// A whole card that breaks the limits (every problem listed).
     #[error("{0}")]
-    InvalidCard(#[from] CardError),
+    InvalidCard(CardError),
     /// Any other refused input (empty tag, unknown sort order, …).
     #[error("{0}")]
     InvalidInput(String),
@@ -29,20 +32,43 @@ pub enum CoreError {
     ImportFailed(String),
     /// The database failed.
     #[error("storage: {0}")]
-    Storage(#[from] sqlx::Error),
+    Storage(sqlx::Error),
     /// The database schema could not be brought up to date.
     #[error("storage: migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     /// The data directory could not be created or read.
-    #[error("storage: {context}: {source}")]
+    #[error("storage: {context}: {error}")]
     Io {
         context: String,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A stored record could not be read back (should not happen; names the record).
     #[error("storage: record {id:?} is damaged: {message}")]
     Corrupt { id: String, message: String },
+}
+
+impl From<FieldError> for CoreError {
+    fn from(e: FieldError) -> Self {
+        CoreError::InvalidField(e)
+    }
+}
+
+impl From<CardError> for CoreError {
+    fn from(e: CardError) -> Self {
+        CoreError::InvalidCard(e)
+    }
+}
+
+impl From<sqlx::Error> for CoreError {
+    fn from(e: sqlx::Error) -> Self {
+        CoreError::Storage(e)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for CoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        CoreError::Migrate(e)
+    }
 }
 
 impl CoreError {

@@ -17,6 +17,8 @@
 
 use std::collections::HashMap;
 
+use memchr::memmem::Finder;
+
 use crate::keys::SearchKey;
 use crate::model::{CardSummary, Sort};
 
@@ -29,10 +31,52 @@ pub struct Entry {
     pub company_sort_key: String,
 }
 
+/// Per-entry bitmasks of the first letters of pinyin readings (bit 0 = 'a'), so most entries
+/// are ruled out for a pinyin query without running the matcher.
+#[derive(Debug, Clone, Copy, Default)]
+struct Initials {
+    /// Readings of the name's first character.
+    name_first: u32,
+    /// Readings of any character of the name.
+    name_any: u32,
+    /// Readings of any character of the company.
+    company_any: u32,
+}
+
+fn letter_bit(b: u8) -> u32 {
+    if b.is_ascii_lowercase() {
+        1 << (b - b'a')
+    } else {
+        0
+    }
+}
+
+fn mask(readings: &[Vec<String>]) -> u32 {
+    readings
+        .iter()
+        .flatten()
+        .filter_map(|r| r.bytes().next())
+        .fold(0, |m, b| m | letter_bit(b))
+}
+
+impl Initials {
+    fn of(key: &SearchKey) -> Self {
+        Initials {
+            name_first: key
+                .name_py
+                .first()
+                .map_or(0, |r| mask(std::slice::from_ref(r))),
+            name_any: mask(&key.name_py),
+            company_any: mask(&key.company_py),
+        }
+    }
+}
+
 /// All received cards, in memory, for search and list.
 #[derive(Debug, Default)]
 pub struct SearchIndex {
     entries: Vec<Entry>,
+    initials: Vec<Initials>,
     by_id: HashMap<String, usize>,
 }
 
@@ -40,8 +84,11 @@ pub struct SearchIndex {
 struct Query {
     /// Lowercase, whitespace collapsed to single spaces.
     full: String,
-    /// Words of `full`, when there is more than one.
-    words: Vec<String>,
+    /// Substring finder for `full`, built once per query.
+    finder: Finder<'static>,
+    /// Words of `full`, when there is more than one, each with its finder and whether it
+    /// can be pinyin.
+    words: Vec<(String, Finder<'static>, bool)>,
     /// ASCII letters only, no spaces: a pinyin candidate (at most 120 letters).
     compact: Option<Vec<u8>>,
     /// Digits only when the query looks like a phone number (3+ digits, only separators).
@@ -58,8 +105,16 @@ impl Query {
         if full.is_empty() {
             return None;
         }
-        let words: Vec<String> = full.split(' ').map(str::to_string).collect();
-        let words = if words.len() > 1 { words } else { Vec::new() };
+        let mut words: Vec<(String, Finder<'static>, bool)> = full
+            .split(' ')
+            .map(|w| {
+                let py = w.bytes().all(|b| b.is_ascii_lowercase());
+                (w.to_string(), Finder::new(w.as_bytes()).into_owned(), py)
+            })
+            .collect();
+        if words.len() < 2 {
+            words.clear();
+        }
         let compact: Vec<u8> = full.bytes().filter(|b| *b != b' ').collect();
         let compact =
             (compact.iter().all(u8::is_ascii_lowercase) && compact.len() <= 120).then_some(compact);
@@ -69,6 +124,7 @@ impl Query {
         let d: String = full.chars().filter(char::is_ascii_digit).collect();
         let digits = (is_phoneish && d.len() >= 3).then_some(d);
         Some(Query {
+            finder: Finder::new(full.as_bytes()).into_owned(),
             full,
             words,
             compact,
@@ -134,25 +190,32 @@ pub(crate) fn pinyin_match(readings: &[Vec<String>], q: &[u8], anchored: bool) -
 
 impl Entry {
     /// 0 = name prefix, 1 = name, 2 = other fields; None = no match.
-    fn rank(&self, q: &Query) -> Option<u8> {
+    fn rank(&self, ini: Initials, q: &Query) -> Option<u8> {
         let k = &self.key;
+        let q0 = q.compact.as_ref().map_or(0, |c| letter_bit(c[0]));
+        let py_name_first = q0 & ini.name_first != 0;
+        let py_name_any = q0 & ini.name_any != 0;
         if k.name.starts_with(&q.full) {
             return Some(0);
         }
-        if let Some(c) = &q.compact {
-            if !k.name_py.is_empty() && pinyin_match(&k.name_py, c, true) {
-                return Some(0);
+        if py_name_first {
+            if let Some(c) = &q.compact {
+                if pinyin_match(&k.name_py, c, true) {
+                    return Some(0);
+                }
             }
         }
-        if k.name.contains(&q.full) {
+        if q.finder.find(k.name.as_bytes()).is_some() {
             return Some(1);
         }
-        if let Some(c) = &q.compact {
-            if !k.name_py.is_empty() && pinyin_match(&k.name_py, c, false) {
-                return Some(1);
+        if py_name_any {
+            if let Some(c) = &q.compact {
+                if pinyin_match(&k.name_py, c, false) {
+                    return Some(1);
+                }
             }
         }
-        if k.text.contains(&q.full) {
+        if q.finder.find(k.text.as_bytes()).is_some() {
             return Some(2);
         }
         if let Some(d) = &q.digits {
@@ -160,26 +223,28 @@ impl Entry {
                 return Some(2);
             }
         }
-        if let Some(c) = &q.compact {
-            if !k.company_py.is_empty() && pinyin_match(&k.company_py, c, false) {
-                return Some(2);
+        if q0 & ini.company_any != 0 {
+            if let Some(c) = &q.compact {
+                if pinyin_match(&k.company_py, c, false) {
+                    return Some(2);
+                }
             }
         }
         if !q.words.is_empty() {
             let mut all_in_name = true;
-            for w in &q.words {
-                let py = w.bytes().all(|b| b.is_ascii_lowercase());
-                let in_name = k.name.contains(w.as_str())
-                    || (py
-                        && !k.name_py.is_empty()
+            for (w, finder, py) in &q.words {
+                let w0 = letter_bit(w.as_bytes()[0]);
+                let in_name = finder.find(k.name.as_bytes()).is_some()
+                    || (*py
+                        && w0 & ini.name_any != 0
                         && pinyin_match(&k.name_py, w.as_bytes(), false));
                 if in_name {
                     continue;
                 }
                 all_in_name = false;
-                let elsewhere = k.text.contains(w.as_str())
-                    || (py
-                        && !k.company_py.is_empty()
+                let elsewhere = finder.find(k.text.as_bytes()).is_some()
+                    || (*py
+                        && w0 & ini.company_any != 0
                         && pinyin_match(&k.company_py, w.as_bytes(), false));
                 if !elsewhere {
                     return None;
@@ -206,12 +271,17 @@ impl SearchIndex {
 
     /// Adds or replaces the entry with the same id.
     pub fn upsert(&mut self, entry: Entry) {
+        let ini = Initials::of(&entry.key);
         match self.by_id.get(&entry.summary.id) {
-            Some(&i) => self.entries[i] = entry,
+            Some(&i) => {
+                self.entries[i] = entry;
+                self.initials[i] = ini;
+            }
             None => {
                 self.by_id
                     .insert(entry.summary.id.clone(), self.entries.len());
                 self.entries.push(entry);
+                self.initials.push(ini);
             }
         }
     }
@@ -219,6 +289,7 @@ impl SearchIndex {
     pub fn remove(&mut self, id: &str) {
         if let Some(i) = self.by_id.remove(id) {
             self.entries.swap_remove(i);
+            self.initials.swap_remove(i);
             if let Some(moved) = self.entries.get(i) {
                 self.by_id.insert(moved.summary.id.clone(), i);
             }
@@ -238,11 +309,17 @@ impl SearchIndex {
         let mut hits: Vec<(u8, &Entry)> = self
             .entries
             .iter()
-            .filter_map(|e| e.rank(&q).map(|r| (r, e)))
+            .zip(self.initials.iter())
+            .filter_map(|(e, ini)| e.rank(*ini, &q).map(|r| (r, e)))
             .collect();
-        hits.sort_unstable_by(|a, b| {
+        let cmp = |a: &(u8, &Entry), b: &(u8, &Entry)| {
             (a.0, &a.1.sort_key, &a.1.summary.id).cmp(&(b.0, &b.1.sort_key, &b.1.summary.id))
-        });
+        };
+        if let Some(n) = limit.filter(|n| *n > 0 && *n < hits.len()) {
+            hits.select_nth_unstable_by(n - 1, cmp);
+            hits.truncate(n);
+        }
+        hits.sort_unstable_by(cmp);
         hits.into_iter()
             .take(limit.unwrap_or(usize::MAX))
             .map(|(_, e)| e.summary.clone())

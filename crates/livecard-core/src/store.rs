@@ -67,7 +67,7 @@ pub fn new_id() -> Result<String> {
     let mut b = [0u8; 8];
     getrandom::fill(&mut b).map_err(|e| CoreError::Io {
         context: "reading OS randomness for a new id".into(),
-        source: std::io::Error::other(e.to_string()),
+        error: std::io::Error::other(e.to_string()),
     })?;
     let s = data_encoding::BASE32_NOPAD.encode(&b).to_ascii_lowercase();
     Ok(s[..12].to_string())
@@ -122,9 +122,9 @@ impl Store {
         let dir = data_dir.as_ref();
         tokio::fs::create_dir_all(dir)
             .await
-            .map_err(|source| CoreError::Io {
+            .map_err(|error| CoreError::Io {
                 context: format!("creating data directory {}", dir.display()),
-                source,
+                error,
             })?;
         let path = dir.join(DB_FILE);
         let opts = SqliteConnectOptions::new()
