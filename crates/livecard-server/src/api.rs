@@ -48,12 +48,18 @@ pub async fn get_card(
     if headers.contains_key(header::IF_NONE_MATCH) {
         if let Some(info) = state.store.version(&id).await? {
             if !info.deleted && not_modified(&headers, info.version) {
-                return Ok(with_etag(StatusCode::NOT_MODIFIED.into_response(), info.version));
+                return Ok(with_etag(
+                    StatusCode::NOT_MODIFIED.into_response(),
+                    info.version,
+                ));
             }
         }
     }
     match state.store.get(&id).await? {
-        None => Err(ApiFailure::new(ErrorCode::NotFound, format!("no card {id}"))),
+        None => Err(ApiFailure::new(
+            ErrorCode::NotFound,
+            format!("no card {id}"),
+        )),
         Some(Stored::Deleted(t)) => Err(ApiFailure::gone(t)),
         Some(Stored::Live(r)) => {
             let version = r.version;
@@ -98,7 +104,10 @@ pub async fn put_card(
         version: record.version,
         created,
     };
-    Ok(with_etag((status, Json(body)).into_response(), record.version))
+    Ok(with_etag(
+        (status, Json(body)).into_response(),
+        record.version,
+    ))
 }
 
 /// `DELETE /v1/cards/{id}` with a signed tombstone.
@@ -122,7 +131,10 @@ pub async fn delete_card(
             deleted: true,
         })
         .into_response()),
-        DeleteOutcome::NotFound => Err(ApiFailure::new(ErrorCode::NotFound, format!("no card {id}"))),
+        DeleteOutcome::NotFound => Err(ApiFailure::new(
+            ErrorCode::NotFound,
+            format!("no card {id}"),
+        )),
         DeleteOutcome::Stale { current } => Err(ApiFailure::stale(current)),
         DeleteOutcome::KeyMismatch => Err(ApiFailure::new(
             ErrorCode::KeyMismatch,
@@ -141,7 +153,10 @@ pub async fn sync(
     if request.cards.len() > max {
         return Err(ApiFailure::new(
             ErrorCode::TooManyIds,
-            format!("{} ids in one sync request; the limit is {max}", request.cards.len()),
+            format!(
+                "{} ids in one sync request; the limit is {max}",
+                request.cards.len()
+            ),
         ));
     }
     state.metrics.sync_ids.inc_by(request.cards.len() as u64);
@@ -183,7 +198,10 @@ pub async fn sync(
             Stored::Deleted(t) => response.gone.push(t),
         }
     }
-    state.metrics.sync_changed.inc_by(response.changed.len() as u64);
+    state
+        .metrics
+        .sync_changed
+        .inc_by(response.changed.len() as u64);
     response.changed.sort_by(|a, b| a.id.cmp(&b.id));
     response.gone.sort_by(|a, b| a.id.cmp(&b.id));
     response.unknown.sort();
@@ -211,7 +229,10 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Response, ApiFailu
         .into_response()),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            Err(ApiFailure::new(ErrorCode::Unavailable, "the database is unavailable"))
+            Err(ApiFailure::new(
+                ErrorCode::Unavailable,
+                "the database is unavailable",
+            ))
         }
     }
 }

@@ -51,7 +51,11 @@ impl Config {
 
 /// `livecard-server` command line. Every flag has an environment variable.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "livecard-server", version, about = "livecard sync server: stores only ciphertext")]
+#[command(
+    name = "livecard-server",
+    version,
+    about = "livecard sync server: stores only ciphertext"
+)]
 pub struct Cli {
     /// Address to listen on.
     #[arg(long, env = "LIVECARD_LISTEN", default_value = "127.0.0.1:8787")]

@@ -52,7 +52,10 @@ impl From<StoreError> for ApiFailure {
     fn from(e: StoreError) -> ApiFailure {
         if e.is_unavailable() {
             tracing::error!(error = %e, "database unavailable");
-            ApiFailure::new(ErrorCode::Unavailable, "the database is unavailable, retry later")
+            ApiFailure::new(
+                ErrorCode::Unavailable,
+                "the database is unavailable, retry later",
+            )
         } else {
             tracing::error!(error = %e, "store error");
             ApiFailure::new(ErrorCode::Internal, "internal error")
@@ -119,7 +122,10 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
     }
     let plain = match resp.headers().get(header::CONTENT_TYPE) {
         None => true,
-        Some(ct) => ct.to_str().map(|s| s.starts_with("text/plain")).unwrap_or(true),
+        Some(ct) => ct
+            .to_str()
+            .map(|s| s.starts_with("text/plain"))
+            .unwrap_or(true),
     };
     if !plain {
         return resp;

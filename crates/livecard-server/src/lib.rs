@@ -90,7 +90,10 @@ fn rate_limited(e: GovernorError) -> Response<Body> {
         GovernorError::TooManyRequests { wait_time, .. } => {
             let mut f = ApiFailure::new(
                 ErrorCode::RateLimited,
-                format!("too many requests from this address; retry in {} s", wait_time.max(1)),
+                format!(
+                    "too many requests from this address; retry in {} s",
+                    wait_time.max(1)
+                ),
             );
             f.retry_after = Some(wait_time.max(1));
             f.into_response()
@@ -116,7 +119,9 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/info", get(api::info))
         .route(
             "/v1/cards/{id}",
-            get(api::get_card).put(api::put_card).delete(api::delete_card),
+            get(api::get_card)
+                .put(api::put_card)
+                .delete(api::delete_card),
         )
         .route("/v1/sync", post(api::sync))
         .merge(share::routes())

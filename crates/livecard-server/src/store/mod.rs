@@ -76,7 +76,9 @@ pub enum PutOutcome {
     Created,
     Updated,
     /// The stored version is not lower than the offered one.
-    Stale { current: u64 },
+    Stale {
+        current: u64,
+    },
     /// The id is stored with another public key.
     KeyMismatch,
     /// The card was deleted.
@@ -184,7 +186,8 @@ impl Row {
             .as_slice()
             .try_into()
             .map_err(|_| corrupt(&self.id, "signature length"))?;
-        let version = u64::try_from(self.version).map_err(|_| corrupt(&self.id, "negative version"))?;
+        let version =
+            u64::try_from(self.version).map_err(|_| corrupt(&self.id, "negative version"))?;
         if self.deleted {
             return Ok(Stored::Deleted(Tombstone {
                 id,
@@ -210,7 +213,10 @@ impl Row {
 }
 
 /// Classifies a refused write from the row that is stored now.
-pub(crate) fn classify_put(row: Option<Row>, public_key: &[u8; 32]) -> Result<PutOutcome, StoreError> {
+pub(crate) fn classify_put(
+    row: Option<Row>,
+    public_key: &[u8; 32],
+) -> Result<PutOutcome, StoreError> {
     let Some(row) = row else {
         return Err(StoreError::Corrupt {
             id: String::new(),

@@ -60,15 +60,19 @@ impl Store for PgStore {
     }
 
     async fn get(&self, id: &CardId) -> Result<Option<Stored>, StoreError> {
-        self.row(id.as_str()).await?.map(Row::into_stored).transpose()
+        self.row(id.as_str())
+            .await?
+            .map(Row::into_stored)
+            .transpose()
     }
 
     async fn version(&self, id: &CardId) -> Result<Option<VersionInfo>, StoreError> {
-        let row: Option<(i64, bool, i64)> =
-            sqlx::query_as("SELECT version, deleted, length(ciphertext)::BIGINT FROM cards WHERE id = $1")
-                .bind(id.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(i64, bool, i64)> = sqlx::query_as(
+            "SELECT version, deleted, length(ciphertext)::BIGINT FROM cards WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(|(v, deleted, bytes)| VersionInfo {
             version: v as u64,
             deleted,
@@ -136,11 +140,12 @@ impl Store for PgStore {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let rows: Vec<(String, i64, bool, i64)> =
-            sqlx::query_as("SELECT id, version, deleted, length(ciphertext)::BIGINT FROM cards WHERE id = ANY($1)")
-                .bind(id_strings(ids))
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(String, i64, bool, i64)> = sqlx::query_as(
+            "SELECT id, version, deleted, length(ciphertext)::BIGINT FROM cards WHERE id = ANY($1)",
+        )
+        .bind(id_strings(ids))
+        .fetch_all(&self.pool)
+        .await?;
         rows.into_iter()
             .map(|(id, v, deleted, bytes)| {
                 let card = CardId::parse(&id).map_err(|e| StoreError::Corrupt {

@@ -8,11 +8,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use livecard_format::wire::{CardId, SealedRecord, Tombstone};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use super::{
-    classify_delete, classify_put, ids_json, now_ms, Counts, DeleteOutcome, PutOutcome, Row,
-    Store, StoreError, Stored, VersionInfo,
+    classify_delete, classify_put, ids_json, now_ms, Counts, DeleteOutcome, PutOutcome, Row, Store,
+    StoreError, Stored, VersionInfo,
 };
 
 const COLUMNS: &str = "id, public_key, version, nonce, ciphertext, signature, deleted";
@@ -65,14 +67,18 @@ impl Store for SqliteStore {
     }
 
     async fn get(&self, id: &CardId) -> Result<Option<Stored>, StoreError> {
-        self.row(id.as_str()).await?.map(Row::into_stored).transpose()
+        self.row(id.as_str())
+            .await?
+            .map(Row::into_stored)
+            .transpose()
     }
 
     async fn version(&self, id: &CardId) -> Result<Option<VersionInfo>, StoreError> {
-        let row: Option<(i64, bool, i64)> = sqlx::query_as("SELECT version, deleted, length(ciphertext) FROM cards WHERE id = ?")
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<(i64, bool, i64)> =
+            sqlx::query_as("SELECT version, deleted, length(ciphertext) FROM cards WHERE id = ?")
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.map(|(v, deleted, bytes)| VersionInfo {
             version: v as u64,
             deleted,
