@@ -150,3 +150,17 @@ fn sqlite_url_in_missing_directory_stops_the_binary() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("does not exist"), "{err}");
 }
+
+#[test]
+fn sigterm_stops_the_binary_gracefully() {
+    let db = support::sqlite_db();
+    let (mut child, base) = start(&db);
+    assert!(base.starts_with("http://127.0.0.1:"));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    let exit = child.wait().expect("wait");
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+}
