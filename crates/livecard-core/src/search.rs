@@ -137,23 +137,40 @@ impl Query {
 /// characters — full syllables, initials (also zh/ch/sh), the last one possibly a prefix?
 /// With `anchored`, the match must start at the first character.
 pub(crate) fn pinyin_match(readings: &[Vec<String>], q: &[u8], anchored: bool) -> bool {
+    match pinyin_rank(readings, q) {
+        Some(0) => true,
+        Some(_) => !anchored,
+        None => false,
+    }
+}
+
+/// One pass of the matcher: `Some(0)` when `q` matches from the first character, `Some(1)`
+/// when it matches only from a later one, `None` when not at all.
+pub(crate) fn pinyin_rank(readings: &[Vec<String>], q: &[u8]) -> Option<u8> {
     let n = q.len();
     if n == 0 || n > 120 {
-        return false;
+        return None;
     }
     let done: u128 = 1 << n;
-    // Bit p set: q[..p] has been matched by the characters so far.
-    let mut reach: u128 = 1;
-    for slot in readings {
-        if !anchored {
-            reach |= 1;
+    // Bit p set: q[..p] has been matched by the characters so far — in `anchored` by a run
+    // that started at the first character, in `free` by one that started later.
+    let mut anchored: u128 = 1;
+    let mut free: u128 = 0;
+    let mut found_free = false;
+    for (i, slot) in readings.iter().enumerate() {
+        if i > 0 && !found_free {
+            free |= 1;
         }
-        let mut next: u128 = 0;
-        let mut bits = reach;
+        let mut next_a: u128 = 0;
+        let mut next_f: u128 = 0;
+        let mut bits = anchored | free;
         while bits != 0 {
             let p = bits.trailing_zeros() as usize;
+            let bit = 1u128 << p;
             bits &= bits - 1;
             let rest = &q[p..];
+            let mut next: u128 = 0;
+            let mut partial = false;
             for r in slot {
                 let rb = r.as_bytes();
                 if rb.is_empty() {
@@ -162,7 +179,7 @@ pub(crate) fn pinyin_match(readings: &[Vec<String>], q: &[u8], anchored: bool) -
                 if rest.starts_with(rb) {
                     next |= 1 << (p + rb.len());
                 } else if rb.starts_with(rest) {
-                    return true;
+                    partial = true;
                 }
                 if rb[0] == rest[0] {
                     next |= 1 << (p + 1);
@@ -176,16 +193,26 @@ pub(crate) fn pinyin_match(readings: &[Vec<String>], q: &[u8], anchored: bool) -
                     }
                 }
             }
+            if partial || next & done != 0 {
+                if anchored & bit != 0 {
+                    return Some(0);
+                }
+                found_free = true;
+            }
+            if anchored & bit != 0 {
+                next_a |= next;
+            }
+            if free & bit != 0 {
+                next_f |= next;
+            }
         }
-        if next & done != 0 {
-            return true;
-        }
-        reach = next;
-        if reach == 0 && anchored {
-            return false;
+        anchored = next_a & !done;
+        free = if found_free { 0 } else { next_f & !done };
+        if anchored == 0 && (found_free || (free == 0 && i + 1 == readings.len())) {
+            break;
         }
     }
-    false
+    found_free.then_some(1)
 }
 
 impl Entry {
@@ -198,22 +225,21 @@ impl Entry {
         if k.name.starts_with(&q.full) {
             return Some(0);
         }
-        if py_name_first {
-            if let Some(c) = &q.compact {
-                if pinyin_match(&k.name_py, c, true) {
-                    return Some(0);
-                }
-            }
-        }
-        if q.finder.find(k.name.as_bytes()).is_some() {
-            return Some(1);
-        }
+        let name_found = q.finder.find(k.name.as_bytes()).is_some();
         if py_name_any {
             if let Some(c) = &q.compact {
-                if pinyin_match(&k.name_py, c, false) {
-                    return Some(1);
+                // A name substring ranks 1; pinyin can still make it a prefix match (0).
+                if !name_found || py_name_first {
+                    match pinyin_rank(&k.name_py, c) {
+                        Some(r) => return Some(r),
+                        None if name_found => return Some(1),
+                        None => {}
+                    }
                 }
             }
+        }
+        if name_found {
+            return Some(1);
         }
         if q.finder.find(k.text.as_bytes()).is_some() {
             return Some(2);
@@ -402,5 +428,17 @@ mod tests {
         assert!(m("单田芳", "shantianfang", true));
         assert!(m("单田芳", "dantianfang", true));
         assert!(m("曾国藩", "zengguofan", true));
+    }
+
+    #[test]
+    fn rank_tells_prefix_from_later_match() {
+        let r = |name: &str, q: &str| pinyin_rank(&readings_of(name, true), q.as_bytes());
+        assert_eq!(r("张三丰", "zhang"), Some(0));
+        assert_eq!(r("张三丰", "sf"), Some(1));
+        assert_eq!(r("张三丰", "feng"), Some(1));
+        assert_eq!(r("张三丰", "fengx"), None);
+        // A later match first, then the prefix one: still rank 0.
+        assert_eq!(r("王文", "w"), Some(0));
+        assert_eq!(r("李王", "wang"), Some(1));
     }
 }
