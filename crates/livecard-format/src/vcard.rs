@@ -17,8 +17,9 @@
 //!
 //! # Import (2.1, 3.0, 4.0)
 //!
-//! See [`lex`] for the line layer: LF / CRLF / mixed line ends, a UTF-8 BOM (a UTF-16 file is
-//! converted first), folded lines, quoted-printable with soft line breaks, `CHARSET=` anything
+//! The line layer (`vcard/lex.rs`, hand-written; it says why) reads LF / CRLF / mixed line
+//! ends, a UTF-8 BOM (a UTF-16 file is converted first), folded lines (space or tab),
+//! quoted-printable with soft line breaks, `CHARSET=` anything
 //! `encoding_rs` knows (UTF-8, GB2312, GBK, GB18030, Big5, Shift_JIS, ISO-8859-x, …), base64
 //! photos in 2.1 blocks ended by a blank line. Mapping:
 //!
@@ -47,8 +48,10 @@
 //! logical line above [`MAX_LINE_BYTES`] (1 MiB), before anything else is done.
 //!
 //! A card that cannot be read (no `END:VCARD`, a line that is no property, broken
-//! quoted-printable, an unknown charset, bytes invalid in the named charset, text outside any
-//! card) is a [`VcardError`] naming the line. [`parse_vcards`] is all-or-nothing: one broken
+//! quoted-printable, an unknown charset or ENCODING, text outside any card) is a [`VcardError`]
+//! naming the line. Bytes that are invalid in a known charset become U+FFFD with a warning
+//! (a real Android export in the interop set has one), and a broken or linked PHOTO is
+//! dropped with a warning: neither loses the contact. [`parse_vcards`] is all-or-nothing: one broken
 //! card fails the file, so a user never gets a silently partial import and can fix the line
 //! named. [`parse_vcards_lenient`] instead returns the good cards and the errors of the skipped
 //! ones, for a UI that says "imported 499 cards, skipped 1: line 3012: …".
@@ -102,7 +105,8 @@ pub fn parse_vcards(input: &[u8], region: Region) -> Result<Vec<Imported>, Vcard
 }
 
 /// Read every card that can be read; broken cards are skipped and reported. Fails only for
-/// the whole file: too big, an over-long line, or not one card in it.
+/// the whole file: too big, an over-long line, no card in it, or no card that could be read
+/// (then with the first card's error).
 pub fn parse_vcards_lenient(input: &[u8], region: Region) -> Result<VcardReport, VcardError> {
     let utf16;
     let mut input = input;
