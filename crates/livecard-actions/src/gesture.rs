@@ -12,7 +12,7 @@
 //!   dominant sign says whether the phone went up or down. Using the mean over the motion
 //!   (start and end at rest) cancels the sensor's scale and offset errors.
 //! * **Lift up**: a held reading pose (tilt ≤ 50°) turns into an upright pose with the top edge
-//!   up (tilt 55–130°, gravity along +y) that is held calm for 200 ms, the tilt grew by ≥ 35°,
+//!   up (tilt 55–130°, gravity along +y) that is held calm for 200 ms, the tilt grew by ≥ 25°,
 //!   and the motion went up (peak upward velocity ≥ 0.275 m/s and clearly larger than any
 //!   downward one). Pocketing and dropping the arm reach the same pose while going *down*.
 //! * **Put down**: a pose in the hand (tilt ≥ 20°) turns into flat (tilt ≤ 15°) and *still*
@@ -136,7 +136,7 @@ impl Params {
             lift_up_y_min: 0.35,
             lift_hold_ms: 200.0,
             lift_calm_std: 1.2 + 1.6 * s,
-            lift_min_delta: 45.0 - 20.0 * s,
+            lift_min_delta: 35.0 - 20.0 * s,
             put_start_min: 20.0,
             put_end_max: 15.0,
             put_hold_ms: 300.0,
