@@ -4,7 +4,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use livecard_actions::labels::{label, LABELS};
 use livecard_actions::{
     action_for_gesture, actions_for, fallback_for, mailto_url, sms_url, sms_url_with_body, tel_url,
-    Action, ActionKind, FallbackKind, FieldActions, Gesture, GestureMapping, Platform, SCHEMES,
+    Action, ActionKind, FallbackKind, FieldActions, Gesture, GestureMapping, Platform,
+    IOS_QUERY_SCHEMES, SCHEMES,
 };
 use livecard_format::{Address, Card, Field};
 
@@ -597,6 +598,13 @@ fn every_url_uses_an_allowed_scheme_and_every_key_has_both_languages() {
                         assert!(SCHEMES.contains(&scheme), "{u} not in SCHEMES");
                         assert!(!u.contains(' '), "unencoded space in {u}");
                     }
+                    if a.kind == ActionKind::OpenApp {
+                        let scheme = a.url.as_deref().unwrap().split(':').next().unwrap();
+                        assert!(
+                            IOS_QUERY_SCHEMES.contains(&scheme),
+                            "{scheme} not queryable"
+                        );
+                    }
                     for o in fallback_for(a, p, true) {
                         keys.push(o.label_key);
                     }
@@ -609,6 +617,7 @@ fn every_url_uses_an_allowed_scheme_and_every_key_has_both_languages() {
         let zh = label(&k, "zh-CN").unwrap();
         assert!(!en.is_empty() && !zh.is_empty());
     }
+    assert!(IOS_QUERY_SCHEMES.iter().all(|s| SCHEMES.contains(s)));
     let mut seen = std::collections::HashSet::new();
     assert!(
         LABELS.iter().all(|(k, _, _)| seen.insert(*k)),
