@@ -456,9 +456,7 @@ impl Card {
     /// The temporary number while it is valid at `now`.
     pub fn active_temp_number(&self, now: DateTime<Utc>) -> Option<&str> {
         match self.temp_until {
-            Some(until) if until > now && !self.temp_number.is_empty() => {
-                Some(&self.temp_number)
-            }
+            Some(until) if until > now && !self.temp_number.is_empty() => Some(&self.temp_number),
             _ => None,
         }
     }
@@ -557,7 +555,9 @@ impl Card {
                 let t = DateTime::parse_from_rfc3339(v).map_err(|e| {
                     FieldError::new(
                         field,
-                        format!("{v:?} is not an RFC 3339 time like 2026-11-25T18:00:00+08:00: {e}"),
+                        format!(
+                            "{v:?} is not an RFC 3339 time like 2026-11-25T18:00:00+08:00: {e}"
+                        ),
                     )
                 })?;
                 self.temp_until = Some(t.with_timezone(&Utc));
@@ -623,9 +623,8 @@ impl Card {
                 ),
             ));
         }
-        let mime = sniff_image(&data).ok_or_else(|| {
-            FieldError::new(Field::Avatar, "not a JPEG, PNG, GIF or WebP image")
-        })?;
+        let mime = sniff_image(&data)
+            .ok_or_else(|| FieldError::new(Field::Avatar, "not a JPEG, PNG, GIF or WebP image"))?;
         self.avatar = Some(Avatar {
             mime: mime.to_string(),
             data,
@@ -762,10 +761,7 @@ impl Card {
 }
 
 fn too_many(field: Field, limits: Limits) -> FieldError {
-    FieldError::new(
-        field,
-        format!("at most {} values", limits.values_per_field),
-    )
+    FieldError::new(field, format!("at most {} values", limits.values_per_field))
 }
 
 fn push_unique(
