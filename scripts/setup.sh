@@ -9,12 +9,12 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # Debian packages: webkit for the desktop app, Xvfb + WebKitWebDriver for its end-to-end tests,
 # Chromium for the share page's browser test, zbar for the independent QR decoder in tests,
-# keyutils for the kernel keyring, python3-pip for ndeflib (independent NDEF decoder in tests).
+# chromium-driver for WebDriver, keyutils for the kernel keyring, python3-pip for ndeflib (independent NDEF decoder in tests).
 APT_PACKAGES=(
   build-essential pkg-config curl ca-certificates
   libwebkit2gtk-4.1-dev
   xvfb webkit2gtk-driver
-  chromium
+  chromium chromium-driver
   zbar-tools
   keyutils
   python3 python3-pip
