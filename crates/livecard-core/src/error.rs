@@ -45,6 +45,26 @@ pub enum CoreError {
     /// A stored record could not be read back (should not happen; names the record).
     #[error("storage: record {id:?} is damaged: {message}")]
     Corrupt { id: String, message: String },
+    /// The sync server could not be reached (no network, server down, timeout).
+    #[error("offline: {0}")]
+    Offline(String),
+    /// The sync server refused a request (`code` is the protocol's error code).
+    #[error("server refused ({code}): {message}")]
+    Server { code: String, message: String },
+    /// A record was refused (bad signature, changed key, older version, revoked link, deleted).
+    #[error("{0}")]
+    Refused(String),
+    /// The keystore failed or lacks a key.
+    #[error("keystore: {0}")]
+    Keystore(String),
+    /// No sync server configured.
+    #[error(
+        "no sync server configured: pass --server URL (or set LIVECARD_SERVER) / 未配置服务器"
+    )]
+    NoServer,
+    /// A key backup did not decrypt.
+    #[error("wrong passphrase, or the key backup is damaged / 密码错误或文件已损坏")]
+    WrongPassphrase,
 }
 
 impl From<FieldError> for CoreError {
@@ -84,6 +104,12 @@ impl CoreError {
             | CoreError::Migrate(_)
             | CoreError::Io { .. }
             | CoreError::Corrupt { .. } => "storage",
+            CoreError::Offline(_) => "offline",
+            CoreError::Server { .. } => "server",
+            CoreError::Refused(_) => "refused",
+            CoreError::Keystore(_) => "keystore",
+            CoreError::NoServer => "no_server",
+            CoreError::WrongPassphrase => "wrong_passphrase",
         }
     }
 

@@ -1,36 +1,54 @@
 //! livecard's client core: the local store (own cards, received cards with private notes and
-//! tags), instant search with pinyin, import/export; later sync, keys and the PIN lock.
+//! tags), instant search with pinyin, import/export, publishing and sync (`owner`, `sync`,
+//! `api`), the owner's keys (`keystore`, `backup`); later the PIN lock.
 //!
 //! [`Core`] is the API the CLI and the Tauri app both call: every user operation is a method
 //! on it. It owns a [`Store`] (SQLite through sqlx) and the default phone region. Later work
 //! adds sync, keys and the lock behind the same methods (e.g. a lock check at the top of each
 //! method that returns card data).
 
+pub mod api;
+pub mod backup;
 pub mod error;
 pub mod import;
 pub mod keys;
+pub mod keystore;
 pub mod model;
+pub mod owner;
 pub mod search;
 pub mod store;
+pub mod sync;
 #[doc(hidden)]
 pub mod testdata;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use livecard_format::{vcard, Card, Field, Limits, Region};
 
+pub use backup::KeysImported;
 pub use error::{CoreError, Result};
+pub use keystore::SecretStore;
 pub use model::{
     AddOutcome, AddStatus, CardSummary, Edit, EditOp, EditValue, OwnCard, ReceivedCard, Sort,
     Source, Status,
 };
+pub use owner::{OwnShare, Published};
 pub use store::Store;
+pub use sync::{Change, OpenedCard, Refresh, SyncReport};
 
 /// The client: everything a user can do, as methods.
 #[derive(Debug)]
 pub struct Core {
     store: Store,
     region: Region,
+    /// Where the owner's keys live (default: the OS keystore, opened on first use).
+    secrets: Arc<dyn SecretStore>,
+    /// The sync server for publishing (`--server`); received cards sync with the server of
+    /// their share link.
+    server: Option<String>,
+    /// The HTTP client, made on first use.
+    http: std::sync::OnceLock<reqwest::Client>,
 }
 
 /// What `add_contacts` did: one outcome per card read, plus cards that were skipped.
@@ -48,7 +66,39 @@ impl Core {
         Ok(Core {
             store: Store::open(data_dir).await?,
             region,
+            secrets: Arc::new(keystore::LazyOsStore::default()),
+            server: None,
+            http: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The API client of the server at `base`.
+    pub(crate) fn api(&self, base: &str) -> Result<api::Api> {
+        let http = match self.http.get() {
+            Some(c) => c,
+            None => {
+                let c = api::new_client()?;
+                self.http.get_or_init(|| c)
+            }
+        };
+        api::Api::new(http, base)
+    }
+
+    /// Uses `secrets` for the owner's keys instead of the OS keystore (tests, or
+    /// [`keystore::from_env`]).
+    pub fn with_secrets(mut self, secrets: Arc<dyn SecretStore>) -> Core {
+        self.secrets = secrets;
+        self
+    }
+
+    /// Sets the sync server own cards are published to (e.g. `https://livecard.example`).
+    pub fn with_server(mut self, server: Option<String>) -> Core {
+        self.server = server.map(|s| s.trim().trim_end_matches('/').to_string());
+        self
+    }
+
+    pub fn secrets(&self) -> &Arc<dyn SecretStore> {
+        &self.secrets
     }
 
     pub fn store(&self) -> &Store {
@@ -85,10 +135,13 @@ impl Core {
         let mut card = current.as_ref().map(|c| c.card.clone()).unwrap_or_default();
         apply_edits(&mut card, edits, self.region)?;
         card.validate(&Limits::DEFAULT)?;
-        match current {
-            Some(c) => self.store.update_own(&c.id, card).await,
-            None => self.store.create_own(card).await,
-        }
+        let before = current.as_ref().map(|c| c.version);
+        let own = match current {
+            Some(c) => self.store.update_own(&c.id, card).await?,
+            None => self.store.create_own(card).await?,
+        };
+        self.after_own_edit(before, &own).await?;
+        Ok(own)
     }
 
     /// Creates another own card from `edits` (the first own card becomes the default).
@@ -121,10 +174,12 @@ impl Core {
             Some(id) => Some(self.store.get_own(id).await?),
             None => self.store.default_own().await?,
         };
+        let before = current.as_ref().map(|c| c.version);
         let own = match current {
             Some(c) => self.store.update_own(&c.id, first.card).await?,
             None => self.store.create_own(first.card).await?,
         };
+        self.after_own_edit(before, &own).await?;
         Ok((own, warnings))
     }
 
@@ -207,8 +262,12 @@ impl Core {
         self.store.get_received(id).await
     }
 
-    /// Opens a received card (marks it seen; later: syncs it first).
+    /// Opens a received card: refreshes it from its server when that answers (a conditional
+    /// GET; offline: the cached copy), then marks it seen. The app shows the cache first with
+    /// [`Core::open_cached`] and then calls [`Core::refresh`]; [`Core::open_with_changes`]
+    /// also returns the change history.
     pub async fn open_card(&self, id: &str) -> Result<ReceivedCard> {
+        self.refresh(id).await?;
         self.store.open_received(id).await
     }
 

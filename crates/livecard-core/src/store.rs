@@ -44,7 +44,7 @@ struct IndexState {
     gen: i64,
 }
 
-enum IndexChange {
+pub(crate) enum IndexChange {
     Upsert(Box<Entry>),
     Remove(String),
 }
@@ -54,11 +54,11 @@ pub(crate) fn now() -> DateTime<Utc> {
     from_ms(Utc::now().timestamp_millis())
 }
 
-fn ms(t: DateTime<Utc>) -> i64 {
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-fn from_ms(v: i64) -> DateTime<Utc> {
+pub(crate) fn from_ms(v: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(v).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
 }
 
@@ -73,7 +73,7 @@ pub fn new_id() -> Result<String> {
     Ok(s[..12].to_string())
 }
 
-fn to_json(id: &str, card: &Card) -> Result<String> {
+pub(crate) fn to_json(id: &str, card: &Card) -> Result<String> {
     serde_json::to_string(card).map_err(|e| CoreError::corrupt(id, e))
 }
 
@@ -163,7 +163,7 @@ impl Store {
         self.pool.close().await;
     }
 
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
@@ -582,7 +582,7 @@ impl Store {
 
     /// Commits `tx` after bumping the write generation, then applies `changes` to the
     /// in-memory index if it was current (otherwise it is reloaded when next needed).
-    async fn commit_with(
+    pub(crate) async fn commit_with(
         &self,
         mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
         changes: Vec<IndexChange>,
@@ -819,7 +819,7 @@ async fn load_received(conn: &mut SqliteConnection, id: &str) -> Result<Received
 }
 
 /// Recomputes and stores the derived columns of one received card; returns its index entry.
-async fn refresh_keys(conn: &mut SqliteConnection, id: &str) -> Result<Entry> {
+pub(crate) async fn refresh_keys(conn: &mut SqliteConnection, id: &str) -> Result<Entry> {
     let rc = load_received(conn, id).await?;
     let key = keys::search_key(&rc.card, &rc.tags, &rc.notes);
     let name = rc.card.display_name();

@@ -1,0 +1,259 @@
+//! The HTTP client of protocol v1 (docs/PROTOCOL.md §5): reqwest with rustls, timeouts, and
+//! errors that say whether the server was unreachable (offline) or refused something.
+
+use std::time::Duration;
+
+use livecard_format::wire::{
+    self, CardId, ErrorBody, ErrorCode, PutResponse, SealedRecord, ServerInfo, SyncRequest,
+    SyncResponse, Tombstone,
+};
+use reqwest::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use reqwest::StatusCode;
+
+use crate::error::{CoreError, Result};
+
+/// How long to wait for a connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a whole request may take (a 10,000-card sync answer included).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A new HTTP client (rustls, timeouts). Keep one per [`crate::Core`]: its connection pool
+/// belongs to the async runtime that uses it.
+pub fn new_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .user_agent(concat!("livecard/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| CoreError::Offline(format!("cannot start the HTTP client: {e}")))
+}
+
+/// A server at `base` (e.g. `https://livecard.example`).
+#[derive(Debug, Clone)]
+pub struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+/// What `GET /v1/cards/{id}` answered.
+#[derive(Debug, Clone)]
+pub enum Fetched {
+    Record(Box<SealedRecord>),
+    NotModified,
+    Gone(Box<Tombstone>),
+    NotFound,
+}
+
+/// Why a write was refused in a way the caller handles.
+#[derive(Debug)]
+pub enum WriteError {
+    /// 409: the server holds `current`.
+    Stale {
+        current: u64,
+    },
+    /// 410: the card was deleted.
+    Gone(Option<Box<Tombstone>>),
+    Other(CoreError),
+}
+
+impl From<CoreError> for WriteError {
+    fn from(e: CoreError) -> Self {
+        WriteError::Other(e)
+    }
+}
+
+impl Api {
+    pub fn new(http: &reqwest::Client, base: &str) -> Result<Api> {
+        let base = base.trim().trim_end_matches('/').to_string();
+        let u = url_ok(&base)?;
+        Ok(Api {
+            base: u,
+            http: http.clone(),
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn net_err(&self, e: reqwest::Error) -> CoreError {
+        let why = if e.is_timeout() {
+            "timed out".to_string()
+        } else if e.is_connect() {
+            "connection failed".to_string()
+        } else {
+            let mut s = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(x) = src {
+                s.push_str(": ");
+                s.push_str(&x.to_string());
+                src = x.source();
+            }
+            s
+        };
+        CoreError::Offline(format!("server {} not reachable ({why})", self.base))
+    }
+
+    async fn send(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<(StatusCode, reqwest::header::HeaderMap, Vec<u8>)> {
+        let resp = req.send().await.map_err(|e| self.net_err(e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map_err(|e| self.net_err(e))?;
+        Ok((status, headers, body.to_vec()))
+    }
+
+    fn refusal(&self, status: StatusCode, body: &[u8]) -> (Option<ErrorBody>, CoreError) {
+        match serde_json::from_slice::<ErrorBody>(body) {
+            Ok(b) => {
+                let e = CoreError::Server {
+                    code: b.error.code.as_str().to_string(),
+                    message: b.error.message.clone(),
+                };
+                (Some(b), e)
+            }
+            Err(_) => (
+                None,
+                CoreError::Server {
+                    code: format!("http_{}", status.as_u16()),
+                    message: format!(
+                        "{} answered {status} with a body that is not a livecard error",
+                        self.base
+                    ),
+                },
+            ),
+        }
+    }
+
+    fn decode<T: serde::de::DeserializeOwned>(&self, what: &str, body: &[u8]) -> Result<T> {
+        serde_json::from_slice(body).map_err(|e| CoreError::Server {
+            code: "bad_answer".into(),
+            message: format!("{} sent a malformed {what}: {e}", self.base),
+        })
+    }
+
+    /// `GET /v1/info`.
+    pub async fn info(&self) -> Result<ServerInfo> {
+        let (st, _, body) = self.send(self.http.get(self.url(wire::INFO_PATH))).await?;
+        if !st.is_success() {
+            return Err(self.refusal(st, &body).1);
+        }
+        self.decode("server info", &body)
+    }
+
+    /// `PUT /v1/cards/{id}`.
+    pub async fn put(&self, record: &SealedRecord) -> std::result::Result<PutResponse, WriteError> {
+        let body =
+            serde_json::to_vec(record).map_err(|e| CoreError::corrupt(record.id.as_str(), e))?;
+        let (st, _, body) = self
+            .send(
+                self.http
+                    .put(self.url(&wire::card_path(&record.id)))
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body),
+            )
+            .await?;
+        if st.is_success() {
+            return Ok(self.decode("publish answer", &body)?);
+        }
+        Err(self.write_refusal(st, &body))
+    }
+
+    fn write_refusal(&self, st: StatusCode, body: &[u8]) -> WriteError {
+        let (b, e) = self.refusal(st, body);
+        match b {
+            Some(b) if b.error.code == ErrorCode::StaleVersion => WriteError::Stale {
+                current: b.error.current_version.unwrap_or(0),
+            },
+            Some(b) if b.error.code == ErrorCode::Gone => {
+                WriteError::Gone(b.tombstone.map(Box::new))
+            }
+            _ => WriteError::Other(e),
+        }
+    }
+
+    /// `DELETE /v1/cards/{id}` with a signed tombstone.
+    pub async fn delete(&self, t: &Tombstone) -> std::result::Result<(), WriteError> {
+        let body = serde_json::to_vec(t).map_err(|e| CoreError::corrupt(t.id.as_str(), e))?;
+        let (st, _, body) = self
+            .send(
+                self.http
+                    .delete(self.url(&wire::card_path(&t.id)))
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body),
+            )
+            .await?;
+        if st.is_success() {
+            return Ok(());
+        }
+        Err(self.write_refusal(st, &body))
+    }
+
+    /// `GET /v1/cards/{id}`, conditional when `have` is the version we hold.
+    pub async fn get(&self, id: &CardId, have: Option<u64>) -> Result<Fetched> {
+        let mut req = self.http.get(self.url(&wire::card_path(id)));
+        if let Some(v) = have.filter(|v| *v > 0) {
+            req = req.header(IF_NONE_MATCH, wire::etag(v));
+        }
+        let (st, headers, body) = self.send(req).await?;
+        match st {
+            StatusCode::NOT_MODIFIED => Ok(Fetched::NotModified),
+            s if s.is_success() => {
+                let rec: SealedRecord = self.decode("card record", &body)?;
+                if let Some(tag) = headers.get(ETAG).and_then(|v| v.to_str().ok()) {
+                    if wire::parse_etag(tag).is_some_and(|v| v != rec.version) {
+                        return Err(CoreError::Server {
+                            code: "bad_answer".into(),
+                            message: "ETag and record version differ".into(),
+                        });
+                    }
+                }
+                Ok(Fetched::Record(Box::new(rec)))
+            }
+            _ => {
+                let (b, e) = self.refusal(st, &body);
+                match b {
+                    Some(b) if b.error.code == ErrorCode::NotFound => Ok(Fetched::NotFound),
+                    Some(b) if b.error.code == ErrorCode::Gone => match b.tombstone {
+                        Some(t) => Ok(Fetched::Gone(Box::new(t))),
+                        None => Err(e),
+                    },
+                    _ => Err(e),
+                }
+            }
+        }
+    }
+
+    /// `POST /v1/sync`.
+    pub async fn sync(&self, req: &SyncRequest) -> Result<SyncResponse> {
+        let body = serde_json::to_vec(req).map_err(|e| CoreError::corrupt("sync request", e))?;
+        let (st, _, body) = self
+            .send(
+                self.http
+                    .post(self.url(wire::SYNC_PATH))
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body),
+            )
+            .await?;
+        if !st.is_success() {
+            return Err(self.refusal(st, &body).1);
+        }
+        self.decode("sync answer", &body)
+    }
+}
+
+fn url_ok(base: &str) -> Result<String> {
+    let lower = base.to_ascii_lowercase();
+    if !(lower.starts_with("https://") || lower.starts_with("http://")) || base.len() < 10 {
+        return Err(CoreError::InvalidInput(format!(
+            "server URL {base:?} must start with https:// (or http://)"
+        )));
+    }
+    Ok(base.to_string())
+}

@@ -1,0 +1,293 @@
+//! Passphrase-encrypted backup of the owner's keys (docs/PROTOCOL.md §8), so a new phone keeps
+//! updating the same cards.
+//!
+//! File (JSON, UTF-8):
+//! `{"format":"livecard-keys","version":1,"kdf":{"alg":"argon2id","m_kib":65536,"t":3,"p":1,
+//! "salt":B64},"cipher":"aes-256-gcm","nonce":B64,"ciphertext":B64}` (B64 = base64url, no
+//! padding). key = Argon2id(passphrase UTF-8, salt 16 random bytes, m, t, p, 32 bytes);
+//! ciphertext = AES-256-GCM(key, nonce 12 random bytes, plaintext, aad = "livecard-keys-v1").
+//! Plaintext: `{"cards":[{"card_id","seed":B64(32),"secret":BASE32(26),"server_url",
+//! "public_url","published_version","card":{…}}]}`.
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use livecard_format::crypto::CardKeys;
+use livecard_format::wire::{b64url_decode, b64url_encode};
+use livecard_format::Card;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use zeroize::Zeroizing;
+
+use crate::error::{CoreError, Result};
+use crate::keystore::{secret_name, seed_name};
+use crate::Core;
+
+pub const FORMAT: &str = "livecard-keys";
+pub const AAD: &[u8] = b"livecard-keys-v1";
+/// Argon2id cost of new backups: 64 MiB, 3 passes, 1 lane (RFC 9106 §4, second choice).
+pub const M_KIB: u32 = 65536;
+pub const T_COST: u32 = 3;
+pub const P_COST: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Kdf {
+    alg: String,
+    m_kib: u32,
+    t: u32,
+    p: u32,
+    salt: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Envelope {
+    format: String,
+    version: u32,
+    kdf: Kdf,
+    cipher: String,
+    nonce: String,
+    ciphertext: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct BackupCard {
+    card_id: String,
+    seed: String,
+    secret: String,
+    server_url: Option<String>,
+    public_url: Option<String>,
+    published_version: i64,
+    card: Card,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Plain {
+    cards: Vec<BackupCard>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeysImported {
+    /// Server card ids restored.
+    pub cards: Vec<String>,
+    /// Own cards created for cards this device did not have.
+    pub created: usize,
+}
+
+fn bad(why: impl std::fmt::Display) -> CoreError {
+    CoreError::InvalidInput(format!("not a livecard key backup: {why}"))
+}
+
+fn derive(pass: &str, salt: &[u8], m: u32, t: u32, p: u32) -> Result<Zeroizing<[u8; 32]>> {
+    if m > 4 * 1024 * 1024 || t > 64 || p > 16 {
+        return Err(bad("key derivation cost out of range"));
+    }
+    let params = argon2::Params::new(m, t, p, Some(32)).map_err(bad)?;
+    let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let mut key = Zeroizing::new([0u8; 32]);
+    a.hash_password_into(pass.as_bytes(), salt, key.as_mut())
+        .map_err(bad)?;
+    Ok(key)
+}
+
+fn random<const N: usize>() -> Result<[u8; N]> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| CoreError::Io {
+        context: "reading OS randomness".into(),
+        error: std::io::Error::other(e.to_string()),
+    })?;
+    Ok(b)
+}
+
+/// Encrypts `plain` under `pass` (the file's bytes).
+fn seal(plain: &[u8], pass: &str) -> Result<Vec<u8>> {
+    let salt = random::<16>()?;
+    let nonce = random::<12>()?;
+    let key = derive(pass, &salt, M_KIB, T_COST, P_COST)?;
+    let cipher = Aes256Gcm::new_from_slice(key.as_ref()).map_err(bad)?;
+    let ct = cipher
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plain,
+                aad: AAD,
+            },
+        )
+        .map_err(|_| bad("encryption failed"))?;
+    let env = Envelope {
+        format: FORMAT.into(),
+        version: 1,
+        kdf: Kdf {
+            alg: "argon2id".into(),
+            m_kib: M_KIB,
+            t: T_COST,
+            p: P_COST,
+            salt: b64url_encode(&salt),
+        },
+        cipher: "aes-256-gcm".into(),
+        nonce: b64url_encode(&nonce),
+        ciphertext: b64url_encode(&ct),
+    };
+    let mut out = serde_json::to_vec_pretty(&env).map_err(bad)?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// Decrypts a backup file.
+fn open(file: &[u8], pass: &str) -> Result<Zeroizing<Vec<u8>>> {
+    let env: Envelope = serde_json::from_slice(file).map_err(bad)?;
+    if env.format != FORMAT {
+        return Err(bad(format!("format {:?}", env.format)));
+    }
+    if env.version != 1 || env.kdf.alg != "argon2id" || env.cipher != "aes-256-gcm" {
+        return Err(bad(format!(
+            "unsupported version {} ({} / {})",
+            env.version, env.kdf.alg, env.cipher
+        )));
+    }
+    let salt = b64url_decode(&env.kdf.salt).map_err(bad)?;
+    let nonce = b64url_decode(&env.nonce).map_err(bad)?;
+    let ct = b64url_decode(&env.ciphertext).map_err(bad)?;
+    if nonce.len() != 12 || salt.len() < 8 {
+        return Err(bad("bad nonce or salt length"));
+    }
+    let key = derive(pass, &salt, env.kdf.m_kib, env.kdf.t, env.kdf.p)?;
+    let cipher = Aes256Gcm::new_from_slice(key.as_ref()).map_err(bad)?;
+    cipher
+        .decrypt(Nonce::from_slice(&nonce), Payload { msg: &ct, aad: AAD })
+        .map(Zeroizing::new)
+        .map_err(|_| CoreError::WrongPassphrase)
+}
+
+impl Core {
+    /// The keys of every published own card, encrypted under `passphrase` (the file's bytes).
+    pub async fn export_keys(&self, passphrase: &str) -> Result<Vec<u8>> {
+        if passphrase.chars().count() < 8 {
+            return Err(CoreError::InvalidInput(
+                "passphrase: at least 8 characters / 密码至少 8 个字符".into(),
+            ));
+        }
+        let rows = sqlx::query(
+            "SELECT id, remote_id, server_url, public_url, published_version, published_json, card_json
+             FROM own_cards WHERE remote_id IS NOT NULL ORDER BY created_at, id",
+        )
+        .fetch_all(self.store.pool())
+        .await?;
+        if rows.is_empty() {
+            return Err(CoreError::InvalidInput(
+                "no published card: nothing to export / 没有已发布的名片".into(),
+            ));
+        }
+        let mut cards = Vec::new();
+        for r in rows {
+            let id: String = r.try_get("id")?;
+            let rid: String = r.try_get("remote_id")?;
+            let (keys, secret) = self.load_keys(&rid)?;
+            let json: String = r
+                .try_get::<Option<String>, _>("published_json")?
+                .unwrap_or(r.try_get("card_json")?);
+            cards.push(BackupCard {
+                card_id: rid,
+                seed: b64url_encode(keys.seed().as_slice()),
+                secret: secret.to_base32(),
+                server_url: r.try_get("server_url")?,
+                public_url: r.try_get("public_url")?,
+                published_version: r.try_get("published_version")?,
+                card: serde_json::from_str(&json).map_err(|e| CoreError::corrupt(&id, e))?,
+            });
+        }
+        let plain = Zeroizing::new(
+            serde_json::to_vec(&Plain { cards }).map_err(|e| CoreError::corrupt("backup", e))?,
+        );
+        seal(&plain, passphrase)
+    }
+
+    /// Restores keys from a backup: each card's key and secret go into the keystore; a card
+    /// this device does not have becomes a new own card (as last published), so publishing
+    /// from here continues the same card.
+    pub async fn import_keys(&self, file: &[u8], passphrase: &str) -> Result<KeysImported> {
+        let plain = open(file, passphrase)?;
+        let p: Plain = serde_json::from_slice(&plain).map_err(bad)?;
+        let mut out = KeysImported {
+            cards: Vec::new(),
+            created: 0,
+        };
+        for c in p.cards {
+            let seed: [u8; 32] = b64url_decode(&c.seed)
+                .map_err(bad)?
+                .as_slice()
+                .try_into()
+                .map_err(|_| bad("seed is not 32 bytes"))?;
+            let keys = CardKeys::from_seed(&seed);
+            if keys.id().as_str() != c.card_id {
+                return Err(bad(format!(
+                    "key of card {} does not match its id",
+                    c.card_id
+                )));
+            }
+            let secret =
+                livecard_format::crypto::ShareSecret::from_base32(&c.secret).map_err(bad)?;
+            self.secrets
+                .set(&seed_name(&c.card_id), keys.seed().as_slice())?;
+            self.secrets
+                .set(&secret_name(&c.card_id), secret.as_bytes())?;
+            let existing: Option<String> =
+                sqlx::query_scalar("SELECT id FROM own_cards WHERE remote_id = ?")
+                    .bind(&c.card_id)
+                    .fetch_optional(self.store.pool())
+                    .await?;
+            let own_id = match existing {
+                Some(id) => id,
+                None => {
+                    out.created += 1;
+                    self.store.create_own(c.card.clone()).await?.id
+                }
+            };
+            let json =
+                serde_json::to_string(&c.card).map_err(|e| CoreError::corrupt(&own_id, e))?;
+            sqlx::query(
+                "UPDATE own_cards SET remote_id = ?, server_url = COALESCE(server_url, ?),
+                 public_url = COALESCE(?, public_url),
+                 published_version = MAX(published_version, ?),
+                 published_json = CASE WHEN published_version <= ? THEN ? ELSE published_json END,
+                 version = MAX(version, ?) WHERE id = ?",
+            )
+            .bind(&c.card_id)
+            .bind(&c.server_url)
+            .bind(&c.public_url)
+            .bind(c.published_version)
+            .bind(c.published_version)
+            .bind(&json)
+            .bind(c.published_version)
+            .bind(&own_id)
+            .execute(self.store.pool())
+            .await?;
+            out.cards.push(c.card_id);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_open_round_trip_and_wrong_passphrase() {
+        let f = seal(b"hello", "correct horse").unwrap();
+        assert_eq!(open(&f, "correct horse").unwrap().as_slice(), b"hello");
+        assert!(matches!(
+            open(&f, "wrong horse"),
+            Err(CoreError::WrongPassphrase)
+        ));
+        let mut v: serde_json::Value = serde_json::from_slice(&f).unwrap();
+        v["version"] = 2.into();
+        let f2 = serde_json::to_vec(&v).unwrap();
+        assert!(matches!(
+            open(&f2, "correct horse"),
+            Err(CoreError::InvalidInput(_))
+        ));
+        assert!(open(b"garbage", "x").is_err());
+    }
+}

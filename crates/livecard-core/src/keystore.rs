@@ -1,0 +1,360 @@
+//! Where the owner's secrets live: each published own card's Ed25519 seed and share secret.
+//!
+//! They never go into SQLite or a log. [`SecretStore`] is a small trait with three stores:
+//!
+//! * [`OsStore`]: the operating system's keystore through the `keyring-core` family (v4
+//!   stores): Apple Keychain (macOS) / protected data (iOS), Android's keystore, Windows
+//!   Credential Manager, and on Linux the kernel keyutils store (works headless; needs a
+//!   session keyring — in a bare VM run the program under `keyctl session - CMD`). What the
+//!   product and the CLI use. Note: keyutils keys live in the session/persistent keyring and do
+//!   not survive a reboot on every system — `livecard keys export` is the backup.
+//! * [`MemoryStore`]: a map in memory, for unit tests.
+//! * [`InsecureFileStore`]: one file per secret in a directory, **test-only** (the two-device
+//!   test runs two CLI "devices" in one VM). Selected only by the explicit environment value
+//!   `LIVECARD_KEYSTORE=insecure-file:<dir>`, and its name says what it is.
+//!
+//! Names are `card/<CARD ID>/seed` and `card/<CARD ID>/secret` (the server's card id, so a
+//! key backup restores on another device whatever the local ids are).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use zeroize::Zeroizing;
+
+use crate::error::{CoreError, Result};
+
+/// The keyring "service" all livecard secrets are filed under.
+pub const SERVICE: &str = "livecard";
+
+/// The environment variable that selects a keystore (`os`, or `insecure-file:<dir>` for tests).
+pub const KEYSTORE_ENV: &str = "LIVECARD_KEYSTORE";
+
+/// Named secret bytes.
+pub trait SecretStore: Send + Sync + fmt::Debug {
+    /// The secret `name`, or `None` when there is none.
+    fn get(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>>;
+    /// Stores (or replaces) the secret `name`.
+    fn set(&self, name: &str, secret: &[u8]) -> Result<()>;
+    /// Removes the secret `name` (no error when absent).
+    fn delete(&self, name: &str) -> Result<()>;
+    /// A short description for messages ("OS keystore (keyutils)").
+    fn describe(&self) -> String;
+}
+
+/// The name of a card's signing-key seed.
+pub fn seed_name(card_id: &str) -> String {
+    format!("card/{card_id}/seed")
+}
+
+/// The name of a card's share secret.
+pub fn secret_name(card_id: &str) -> String {
+    format!("card/{card_id}/secret")
+}
+
+fn ks_err(what: &str, e: impl fmt::Display) -> CoreError {
+    CoreError::Keystore(format!("{what}: {e}"))
+}
+
+/// Secrets in memory (tests).
+#[derive(Default)]
+pub struct MemoryStore {
+    map: Mutex<HashMap<String, Zeroizing<Vec<u8>>>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Zeroizing<Vec<u8>>>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MemoryStore({} secrets)", self.lock().len())
+    }
+}
+
+impl SecretStore for MemoryStore {
+    fn get(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        Ok(self.lock().get(name).cloned())
+    }
+    fn set(&self, name: &str, secret: &[u8]) -> Result<()> {
+        self.lock()
+            .insert(name.to_string(), Zeroizing::new(secret.to_vec()));
+        Ok(())
+    }
+    fn delete(&self, name: &str) -> Result<()> {
+        self.lock().remove(name);
+        Ok(())
+    }
+    fn describe(&self) -> String {
+        "in-memory keystore (tests)".into()
+    }
+}
+
+/// TEST-ONLY: each secret in a file (mode 0600) under a directory. Not a keystore: anyone who
+/// can read the directory has the owner's keys. Only chosen by
+/// `LIVECARD_KEYSTORE=insecure-file:<dir>`.
+#[derive(Debug)]
+pub struct InsecureFileStore {
+    dir: PathBuf,
+}
+
+impl InsecureFileStore {
+    pub fn new(dir: impl Into<PathBuf>) -> InsecureFileStore {
+        InsecureFileStore { dir: dir.into() }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        // Names are ours (card/<base32>/seed): map '/' so each is one flat file.
+        self.dir.join(name.replace('/', "__"))
+    }
+}
+
+impl SecretStore for InsecureFileStore {
+    fn get(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        match std::fs::read(self.path(name)) {
+            Ok(b) => Ok(Some(Zeroizing::new(b))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(ks_err("reading the test keystore file", e)),
+        }
+    }
+    fn set(&self, name: &str, secret: &[u8]) -> Result<()> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| ks_err("creating the test keystore", e))?;
+        let path = self.path(name);
+        let tmp = path.with_extension("tmp");
+        {
+            use std::io::Write;
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let mut f = opts
+                .open(&tmp)
+                .map_err(|e| ks_err("writing the test keystore", e))?;
+            f.write_all(secret)
+                .and_then(|_| f.sync_all())
+                .map_err(|e| ks_err("writing the test keystore", e))?;
+        }
+        std::fs::rename(&tmp, &path).map_err(|e| ks_err("writing the test keystore", e))
+    }
+    fn delete(&self, name: &str) -> Result<()> {
+        match std::fs::remove_file(self.path(name)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(ks_err("deleting from the test keystore", e)),
+        }
+    }
+    fn describe(&self) -> String {
+        format!("INSECURE test keystore in {}", self.dir.display())
+    }
+}
+
+/// The operating system's keystore (keyring-core with the platform's store).
+pub struct OsStore {
+    store: Arc<keyring_core::CredentialStore>,
+    name: &'static str,
+}
+
+impl fmt::Debug for OsStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "OsStore({})", self.name)
+    }
+}
+
+impl OsStore {
+    /// The platform's store. Fails on a platform without one (say so; never falls back to a
+    /// file or memory silently).
+    pub fn new() -> Result<OsStore> {
+        let (store, name) = platform_store()?;
+        Ok(OsStore { store, name })
+    }
+
+    fn entry(&self, name: &str) -> Result<keyring_core::Entry> {
+        keyring_core::Entry::new_in_store(&self.store, SERVICE, name)
+            .map_err(|e| ks_err("OS keystore", e))
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn platform_store() -> Result<(Arc<keyring_core::CredentialStore>, &'static str)> {
+    let s = linux_keyutils_keyring_store::Store::new()
+        .map_err(|e| ks_err("opening the kernel keyutils keystore", e))?;
+    Ok((s, "keyutils"))
+}
+
+#[cfg(target_os = "android")]
+fn platform_store() -> Result<(Arc<keyring_core::CredentialStore>, &'static str)> {
+    let s = android_native_keyring_store::Store::new_with_configuration(&HashMap::new())
+        .map_err(|e| ks_err("opening the Android keystore", e))?;
+    Ok((s, "android"))
+}
+
+#[cfg(target_os = "ios")]
+fn platform_store() -> Result<(Arc<keyring_core::CredentialStore>, &'static str)> {
+    let s = apple_native_keyring_store::protected::Store::new_with_configuration(&HashMap::new())
+        .map_err(|e| ks_err("opening the iOS keychain", e))?;
+    Ok((s, "ios-protected"))
+}
+
+#[cfg(target_os = "macos")]
+fn platform_store() -> Result<(Arc<keyring_core::CredentialStore>, &'static str)> {
+    let s = apple_native_keyring_store::keychain::Store::new_with_configuration(&HashMap::new())
+        .map_err(|e| ks_err("opening the macOS keychain", e))?;
+    Ok((s, "keychain"))
+}
+
+#[cfg(target_os = "windows")]
+fn platform_store() -> Result<(Arc<keyring_core::CredentialStore>, &'static str)> {
+    let s = windows_native_keyring_store::Store::new_with_configuration(&HashMap::new())
+        .map_err(|e| ks_err("opening the Windows credential store", e))?;
+    Ok((s, "windows"))
+}
+
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "ios",
+    target_os = "macos",
+    target_os = "windows"
+)))]
+fn platform_store() -> Result<(Arc<keyring_core::CredentialStore>, &'static str)> {
+    Err(CoreError::Keystore(
+        "no OS keystore on this platform".into(),
+    ))
+}
+
+impl SecretStore for OsStore {
+    fn get(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        match self.entry(name)?.get_secret() {
+            Ok(b) => Ok(Some(Zeroizing::new(b))),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(os_err(self.name, e)),
+        }
+    }
+    fn set(&self, name: &str, secret: &[u8]) -> Result<()> {
+        self.entry(name)?
+            .set_secret(secret)
+            .map_err(|e| os_err(self.name, e))
+    }
+    fn delete(&self, name: &str) -> Result<()> {
+        match self.entry(name)?.delete_credential() {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+            Err(e) => Err(os_err(self.name, e)),
+        }
+    }
+    fn describe(&self) -> String {
+        format!("OS keystore ({})", self.name)
+    }
+}
+
+fn os_err(store: &str, e: keyring_core::Error) -> CoreError {
+    let hint = if store == "keyutils" {
+        " (on a headless Linux without a session keyring, run under `keyctl session - …`)"
+    } else {
+        ""
+    };
+    CoreError::Keystore(format!("OS keystore ({store}): {e}{hint}"))
+}
+
+/// The keystore named by `spec`: `os` (or empty) for the OS keystore, `insecure-file:<dir>`
+/// for the test-only file store, `memory` for a store that forgets everything at exit.
+pub fn from_spec(spec: &str) -> Result<Arc<dyn SecretStore>> {
+    let spec = spec.trim();
+    if spec.is_empty() || spec == "os" {
+        return Ok(Arc::new(OsStore::new()?));
+    }
+    if spec == "memory" {
+        return Ok(Arc::new(MemoryStore::new()));
+    }
+    if let Some(dir) = spec.strip_prefix("insecure-file:") {
+        if dir.trim().is_empty() {
+            return Err(CoreError::InvalidInput(format!(
+                "{KEYSTORE_ENV}=insecure-file: needs a directory"
+            )));
+        }
+        return Ok(Arc::new(InsecureFileStore::new(dir.trim())));
+    }
+    Err(CoreError::InvalidInput(format!(
+        "{KEYSTORE_ENV}={spec:?}: use os, memory or insecure-file:<dir> (tests only)"
+    )))
+}
+
+/// The keystore chosen by `LIVECARD_KEYSTORE` (default: the OS keystore).
+pub fn from_env() -> Result<Arc<dyn SecretStore>> {
+    from_spec(&std::env::var(KEYSTORE_ENV).unwrap_or_default())
+}
+
+/// A store that opens the OS keystore on first use, so that opening the core never fails
+/// because of the keystore (reading and searching cards need none).
+#[derive(Debug, Default)]
+pub struct LazyOsStore {
+    inner: std::sync::OnceLock<std::result::Result<OsStore, String>>,
+}
+
+impl LazyOsStore {
+    fn get_store(&self) -> Result<&OsStore> {
+        self.inner
+            .get_or_init(|| OsStore::new().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| CoreError::Keystore(e.clone()))
+    }
+}
+
+impl SecretStore for LazyOsStore {
+    fn get(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        self.get_store()?.get(name)
+    }
+    fn set(&self, name: &str, secret: &[u8]) -> Result<()> {
+        self.get_store()?.set(name, secret)
+    }
+    fn delete(&self, name: &str) -> Result<()> {
+        self.get_store()?.delete(name)
+    }
+    fn describe(&self) -> String {
+        match self.get_store() {
+            Ok(s) => s.describe(),
+            Err(e) => e.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_and_file_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let stores: Vec<Box<dyn SecretStore>> = vec![
+            Box::new(MemoryStore::new()),
+            Box::new(InsecureFileStore::new(dir.path().join("ks"))),
+        ];
+        for s in stores {
+            assert_eq!(s.get("card/X/seed").unwrap(), None);
+            s.set("card/X/seed", b"abc").unwrap();
+            assert_eq!(s.get("card/X/seed").unwrap().unwrap().as_slice(), b"abc");
+            s.set("card/X/seed", b"def").unwrap();
+            assert_eq!(s.get("card/X/seed").unwrap().unwrap().as_slice(), b"def");
+            s.delete("card/X/seed").unwrap();
+            s.delete("card/X/seed").unwrap();
+            assert_eq!(s.get("card/X/seed").unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn spec_parsing() {
+        assert!(from_spec("memory").is_ok());
+        assert!(from_spec("insecure-file:/tmp/x").is_ok());
+        assert!(from_spec("insecure-file:").is_err());
+        assert!(from_spec("plaintext").is_err());
+    }
+}
