@@ -147,6 +147,88 @@ mod tests {
         v.iter().map(|x| x.to_string()).collect()
     }
 
+    fn permissions(capability: &str) -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(capability).unwrap();
+        v["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| match p {
+                serde_json::Value::String(s) => s.clone(),
+                other => other["identifier"].as_str().unwrap().to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn capabilities_are_minimal_and_split_by_platform() {
+        let desktop = include_str!("../capabilities/desktop.json");
+        let mobile = include_str!("../capabilities/mobile.json");
+        for (name, file) in [("desktop", desktop), ("mobile", mobile)] {
+            let perms = permissions(file);
+            for p in &perms {
+                assert!(
+                    !p.starts_with("fs:") && !p.starts_with("sql:") && !p.starts_with("shell:"),
+                    "{name} grants {p}"
+                );
+                assert_ne!(p, "opener:default", "{name}: opener must be scoped");
+            }
+            let v: serde_json::Value = serde_json::from_str(file).unwrap();
+            let scope: Vec<&str> = v["permissions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["identifier"] == "opener:allow-open-url")
+                .flat_map(|p| p["allow"].as_array().unwrap())
+                .map(|a| a["url"].as_str().unwrap())
+                .collect();
+            for needed in [
+                "tel:*",
+                "sms:*",
+                "mailto:*",
+                "https://*",
+                "mqqwpa://*",
+                "sinaweibo://*",
+            ] {
+                assert!(
+                    scope.contains(&needed),
+                    "{name} opener scope lacks {needed}"
+                );
+            }
+            assert!(
+                !scope.iter().any(|u| u.starts_with("file:") || *u == "*"),
+                "{name}: {scope:?}"
+            );
+        }
+        let m: serde_json::Value = serde_json::from_str(mobile).unwrap();
+        assert_eq!(m["platforms"], serde_json::json!(["android", "iOS"]));
+        let mp = permissions(mobile);
+        for p in ["nfc:default", "nfc:allow-write", "barcode-scanner:default"] {
+            assert!(mp.contains(&p.to_string()), "mobile lacks {p}");
+        }
+        assert!(!permissions(desktop).iter().any(|p| p.starts_with("nfc:")));
+    }
+
+    #[test]
+    fn csp_is_strict() {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../../tauri.conf.json")).unwrap();
+        assert_eq!(conf["app"]["withGlobalTauri"], false);
+        let csp = &conf["app"]["security"]["csp"];
+        assert_eq!(csp["default-src"], "'self'");
+        assert_eq!(csp["object-src"], "'none'");
+        let all = csp.to_string();
+        assert!(
+            !all.contains("unsafe-inline") && !all.contains("unsafe-eval"),
+            "{all}"
+        );
+        let remote = all.replace("http://ipc.localhost", "");
+        assert!(
+            !remote.contains("http:") && !remote.contains("https:"),
+            "no remote origins: {all}"
+        );
+    }
+
     #[test]
     fn data_dir_from_args_env_or_default() {
         let def = || Some(PathBuf::from("/default"));

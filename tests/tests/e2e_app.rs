@@ -396,7 +396,8 @@ async fn tour(theme: &str) {
     app.wait_text("detail", "zsf@wudang.example").await;
     app.wait_text("detail", "+8613800138000").await;
     app.type_into("notes", "Met at the tea expo").await;
-    app.type_into("new-tag", "expo\n").await;
+    app.type_into("new-tag", "expo").await;
+    app.click("add-tag").await;
     app.wait_for("the tag chip", |c| async move {
         match c.find(Locator::Css(".chip")).await {
             Ok(chip) => Ok(chip.text().await?.contains("expo")),

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# End-to-end tests of the real desktop app: builds the UI and the app, starts Xvfb when there
+# is no display, and runs tests/tests/e2e_app.rs (each test starts its own tauri-driver on
+# free ports and a fresh data directory). Screenshots land in docs/screenshots/.
+#
+# Needs (Debian): libwebkit2gtk-4.1-dev build-essential xvfb webkit2gtk-driver, Node 20+ with
+# npm, and `cargo install tauri-driver --locked --version ^2`.
+# Exits non-zero when anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+for tool in tauri-driver WebKitWebDriver npm; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "e2e: $tool not found (see the header of $0 for what to install)" >&2
+    exit 2
+  fi
+done
+
+xvfb_pid=""
+cleanup() {
+  if [[ -n "$xvfb_pid" ]]; then
+    kill -TERM "$xvfb_pid" 2>/dev/null || true
+    wait "$xvfb_pid" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+
+if [[ -z "${DISPLAY:-}" ]]; then
+  command -v Xvfb >/dev/null || { echo "e2e: no DISPLAY and no Xvfb (apt-get install xvfb)" >&2; exit 2; }
+  # The first free display number from :99 up.
+  display=99
+  while [[ -e "/tmp/.X${display}-lock" || -e "/tmp/.X11-unix/X${display}" ]]; do
+    display=$((display + 1))
+  done
+  Xvfb ":${display}" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+  xvfb_pid=$!
+  export DISPLAY=":${display}"
+  # Wait until the server accepts clients (its socket exists), failing if it died.
+  for _ in $(seq 1 100); do
+    [[ -S "/tmp/.X11-unix/X${display}" ]] && break
+    kill -0 "$xvfb_pid" 2>/dev/null || { echo "e2e: Xvfb failed to start" >&2; exit 1; }
+    sleep 0.1
+  done
+  [[ -S "/tmp/.X11-unix/X${display}" ]] || { echo "e2e: Xvfb did not come up on $DISPLAY" >&2; exit 1; }
+fi
+
+echo "== e2e: UI (npm ci, vitest, build)"
+(
+  cd ui
+  if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+    npm ci --no-audit --no-fund
+  fi
+  npm run --silent check
+  npm test --silent
+  npm run --silent build
+)
+
+echo "== e2e: app (cargo build -p livecard-app, embeds ui/dist)"
+cargo build -p livecard-app
+
+echo "== e2e: driving the app on $DISPLAY"
+cargo test -p livecard-tests --features e2e --test e2e_app -- "$@"
