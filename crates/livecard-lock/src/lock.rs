@@ -36,6 +36,10 @@ struct State {
     wipe_after: Option<u32>,
     /// Wipe-after-N fired and the caller has not confirmed the wipe yet.
     wipe_pending: bool,
+    /// The wipe was done for the current run of wrong PINs: further wrong PINs do not ask
+    /// for it again. Cleared by a right PIN.
+    #[serde(default)]
+    wipe_done: bool,
 }
 
 impl Default for State {
@@ -50,6 +54,7 @@ impl Default for State {
             auto_lock_secs: DEFAULT_AUTO_LOCK_SECS,
             wipe_after: None,
             wipe_pending: false,
+            wipe_done: false,
         }
     }
 }
@@ -279,13 +284,15 @@ impl Lock {
 
     /// The caller erased the received cards after `WipeRequired`. The PIN stays and the lock
     /// stays locked; the wrong-try counter is *not* reset (the owner's own cards and keys are
-    /// still behind the PIN), so further guesses keep the longest wait.
+    /// still behind the PIN), so further guesses keep the growing waits. Further wrong PINs do
+    /// not ask for another wipe until a right PIN has been entered.
     pub fn confirm_wiped(&mut self) -> Result<(), LockError> {
         if !self.state.wipe_pending {
             return Ok(());
         }
         let mut next = self.state.clone();
         next.wipe_pending = false;
+        next.wipe_done = true;
         self.commit(next)?;
         self.unlocked = false;
         Ok(())
@@ -358,11 +365,14 @@ impl Lock {
             next.last_failure = None;
             next.last_failure_boot = None;
             next.recent_tries.clear();
+            next.wipe_done = false;
             self.commit(next)?;
             return Ok(Verdict::Right);
         }
         if let Some(n) = self.state.wipe_after {
-            if self.state.wrong_tries >= n {
+            // `>=`, not `==`: if the app died between counting the N-th try and saving the
+            // wipe flag, the next wrong PIN still fires it.
+            if self.state.wrong_tries >= n && !self.state.wipe_done {
                 let mut next = self.state.clone();
                 next.wipe_pending = true;
                 self.commit(next)?;

@@ -353,8 +353,32 @@ fn wipe_after_n_when_enabled() {
     let s = lock.status().unwrap();
     assert!(s.locked && !s.wipe_pending && s.pin_set);
     assert_eq!(s.wrong_tries, 7, "counter not reset by the wipe");
+    // Another wrong PIN after the wipe: the schedule goes on (8th → 15 min), no second wipe.
     clock.advance_secs(s.wait_secs);
+    assert_eq!(wrong(&mut lock).2, 900);
+    clock.advance_secs(900);
     assert_eq!(lock.unlock(PIN).unwrap(), UnlockOutcome::Unlocked);
+    // A right PIN re-arms it: seven more wrong PINs wipe again.
+    lock.lock();
+    for _ in 0..6 {
+        let (_, _, wait) = wrong(&mut lock);
+        clock.advance_secs(wait);
+    }
+    assert_eq!(lock.unlock(WRONG).unwrap(), UnlockOutcome::WipeRequired);
+}
+
+#[test]
+fn wipe_still_fires_if_the_app_died_before_saving_it() {
+    // State as left by a crash right after the 7th try was counted, before the wipe flag.
+    let (st, clock, mut lock) = locked_with_pin(Policy::default());
+    assert_eq!(lock.unlock(PIN).unwrap(), UnlockOutcome::Unlocked);
+    lock.set_wipe_after(Some(7)).unwrap();
+    drop(lock);
+    let mut state: serde_json::Value = serde_json::from_slice(&st.bytes().unwrap()).unwrap();
+    state["wrong_tries"] = 7.into();
+    st.save(&serde_json::to_vec(&state).unwrap()).unwrap();
+    let mut lock = open(&st, &clock);
+    assert_eq!(lock.unlock(WRONG).unwrap(), UnlockOutcome::WipeRequired);
 }
 
 #[test]
