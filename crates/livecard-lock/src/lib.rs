@@ -42,3 +42,14 @@ pub use lock::{Lock, LockStatus, UnlockOutcome, DEFAULT_AUTO_LOCK_SECS};
 pub use pin::{validate_pin, HashParams, PinFormatError, PIN_MAX_LEN, PIN_MIN_LEN};
 pub use policy::{Policy, WIPE_AFTER_MAX, WIPE_AFTER_MIN};
 pub use storage::{FileStorage, LockStorage, MemoryStorage, StorageError};
+
+#[cfg(test)]
+mod tests {
+    /// The app keeps the lock in a `Mutex` in shared state, which needs `Send`.
+    #[test]
+    fn lock_is_send() {
+        fn send<T: Send>() {}
+        send::<crate::Lock>();
+        send::<crate::LockError>();
+    }
+}
