@@ -7,7 +7,10 @@ pub mod card;
 pub mod contact_text;
 #[cfg(feature = "secret")]
 pub mod crypto;
+#[cfg(feature = "secret")]
+pub mod exchange;
 pub mod mecard;
+pub mod ndef;
 pub mod vcard;
 pub mod wire;
 
