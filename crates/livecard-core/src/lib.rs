@@ -14,6 +14,7 @@ pub mod import;
 pub mod keys;
 pub mod keystore;
 pub mod model;
+pub mod qr;
 pub mod owner;
 pub mod search;
 pub mod store;

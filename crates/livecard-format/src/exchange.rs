@@ -39,7 +39,7 @@ pub const FLAG_COMPACT: u8 = 0x02;
 /// signature).
 pub const COMPACT_HEAD: usize = 1 + 32 + 8 + 12 + 64;
 /// Largest offline-QR payload (bytes before base45) [`offline_qr`] makes: 1,050 base45
-/// characters, a version-24-M code at most (measured in `livecard-core/tests/qr.rs`).
+/// characters, a version-22-M code at most (measured in `livecard-core/tests/qr.rs`).
 pub const OFFLINE_QR_MAX_BYTES: usize = 700;
 
 /// NFC Forum Type 2 tags of the NTAG21x family.
