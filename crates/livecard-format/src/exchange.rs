@@ -1,4 +1,4 @@
-//! What an NFC tag or a QR code carries, and what a reader gets back (PROTOCOL.md §5
+//! What an NFC tag or a QR code carries, and what a reader gets back (PROTOCOL.md §8
 //! "Exchange payloads").
 //!
 //! * NFC: an NDEF message of a URI record (the share link) and, when it fits the tag, a MIME
@@ -875,11 +875,20 @@ pub fn parse_compact_card(bytes: &[u8]) -> Result<Card, String> {
                 };
                 *slot = v;
             }
-            C_MOBILE => card.mobile.push(r.text()?),
-            C_PHONE => card.phone.push(r.text()?),
-            C_FAX => card.fax.push(r.text()?),
-            C_EMAIL => card.email.push(r.text()?),
-            C_WEBSITE => card.website.push(r.text()?),
+            C_MOBILE | C_PHONE | C_FAX | C_EMAIL | C_WEBSITE => {
+                let v = r.text()?;
+                let list = match code {
+                    C_MOBILE => &mut card.mobile,
+                    C_PHONE => &mut card.phone,
+                    C_FAX => &mut card.fax,
+                    C_EMAIL => &mut card.email,
+                    _ => &mut card.website,
+                };
+                // Empty values are never written; one read is dropped, as the writer would.
+                if !v.is_empty() {
+                    list.push(v);
+                }
+            }
             C_TEMP_UNTIL => {
                 single(&mut seen)?;
                 let v = r.text()?;

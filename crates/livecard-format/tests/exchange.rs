@@ -759,3 +759,21 @@ fn compact_card_round_trips_every_field() {
         "x"
     );
 }
+
+/// Fuzz finding (docs/FUZZING.md): an empty multi-valued entry (`09 00`, an empty phone)
+/// was read as `[""]`, which the writer never produces, so the card did not round-trip.
+#[test]
+fn fuzz_regression_compact_card_empty_list_value() {
+    let bytes = std::fs::read(format!(
+        "{}/tests/data/fuzz-regressions/compact-card-empty-list-value.bin",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let card = parse_compact_card(&bytes).unwrap();
+    assert!(card.phone.is_empty());
+    assert_eq!(parse_compact_card(&compact_card(&card)).unwrap(), card);
+    assert_eq!(
+        parse_compact_card(&[11, 0, 11, 1, b'a']).unwrap().email,
+        vec!["a".to_string()]
+    );
+}
