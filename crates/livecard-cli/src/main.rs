@@ -11,6 +11,8 @@ use clap::{Args, Parser, Subcommand};
 use livecard_core::{AddStatus, Core, Edit, EditOp, EditValue, OwnCard, ReceivedCard, Sort};
 use livecard_format::{Card, Field, Region};
 
+mod exchange;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "livecard",
@@ -24,6 +26,10 @@ struct Cli {
     /// Default region for phone numbers typed without a country code.
     #[arg(long, global = true, default_value = "CN", value_parser = parse_region)]
     region: Region,
+    /// The sync server own cards are published to (received cards sync with the server of
+    /// their link), e.g. https://livecard.example.
+    #[arg(long, global = true, env = "LIVECARD_SERVER", value_name = "URL")]
+    server: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -33,12 +39,22 @@ enum Command {
     /// Your own cards (我的名片).
     #[command(subcommand)]
     Me(MeCommand),
-    /// Add received cards from a .vcf file or a text file holding vCard/MeCard text.
+    /// Add a card: a share link, a QR image (.png/.jpg), NFC tag bytes (.ndef/.bin), or a .vcf
+    /// / text file holding vCard, MeCard or a link.
     Add {
-        file: PathBuf,
+        #[arg(value_name = "LINK|FILE")]
+        input: String,
         #[arg(long)]
         json: bool,
     },
+    /// Sync all live cards in one request (and send your queued card edits).
+    Sync {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Your keys: encrypted backup to move your cards to a new phone.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// List received cards.
     List {
         #[arg(long)]
@@ -55,7 +71,8 @@ enum Command {
         #[arg(long)]
         limit: Option<usize>,
     },
-    /// Show a received card with your notes and tags (marks it seen).
+    /// Show a received card with your notes and tags (syncs it first when the server
+    /// answers; marks it seen).
     Open {
         id: String,
         #[arg(long)]
@@ -136,6 +153,73 @@ enum MeCommand {
     },
     /// Make an own card the default one.
     Default { id: String },
+    /// Upload the current version of your card (first time: creates its keys) and print the
+    /// share link.
+    Publish {
+        #[command(flatten)]
+        pick: CardPick,
+        #[arg(long)]
+        json: bool,
+    },
+    /// QR code of your card's share link.
+    Qr {
+        #[command(flatten)]
+        pick: CardPick,
+        #[arg(long, value_name = "FILE")]
+        png: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+    },
+    /// NFC tag contents (NDEF message): the link plus an offline copy that fits the tag.
+    Nfc {
+        #[command(flatten)]
+        pick: CardPick,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[arg(long, default_value = "ntag215")]
+        tag: String,
+    },
+    /// QR code holding the link and an offline copy of your card (works without a server).
+    QrOffline {
+        #[command(flatten)]
+        pick: CardPick,
+        #[arg(long, value_name = "FILE")]
+        png: PathBuf,
+    },
+    /// New share link: old holders keep their last copy and stop receiving updates.
+    ResetLink {
+        #[command(flatten)]
+        pick: CardPick,
+    },
+    /// Delete your published card from the server (recipients keep their last copy, marked
+    /// deleted). The local card stays, unpublished.
+    Delete {
+        #[command(flatten)]
+        pick: CardPick,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Write the keys of your published cards to FILE, encrypted with a passphrase.
+    Export {
+        file: PathBuf,
+        #[command(flatten)]
+        pass: Passphrase,
+    },
+    /// Restore keys from FILE (a new phone keeps updating the same cards).
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        pass: Passphrase,
+    },
+}
+
+#[derive(Args, Debug)]
+struct Passphrase {
+    /// The passphrase (else env LIVECARD_PASSPHRASE, else a prompt on a terminal).
+    #[arg(long, env = "LIVECARD_PASSPHRASE", hide_env_values = true)]
+    passphrase: Option<String>,
 }
 
 fn parse_region(s: &str) -> Result<Region, String> {
@@ -180,38 +264,59 @@ fn data_dir(cli: &Cli) -> Result<PathBuf> {
 
 async fn run(cli: Cli) -> Result<()> {
     let dir = data_dir(&cli)?;
-    let core = Core::open(&dir, cli.region)
+    let mut core = Core::open(&dir, cli.region)
         .await
-        .with_context(|| format!("opening the store in {}", dir.display()))?;
+        .with_context(|| format!("opening the store in {}", dir.display()))?
+        .with_server(cli.server.clone());
+    // The OS keystore unless LIVECARD_KEYSTORE names another (tests: insecure-file:<dir>).
+    if std::env::var_os(livecard_core::keystore::KEYSTORE_ENV).is_some() {
+        core = core.with_secrets(livecard_core::keystore::from_env()?);
+    }
     match cli.command {
         Command::Me(me) => run_me(&core, me).await,
-        Command::Add { file, json } => {
-            let bytes = read(&file)?;
-            let report = core.add_contacts(&bytes).await?;
-            for s in &report.skipped {
-                eprintln!("warning: skipped {s}");
-            }
-            for o in &report.added {
-                for w in &o.warnings {
-                    eprintln!("warning: {w}");
-                }
-                match o.status {
-                    AddStatus::Added => {}
-                    AddStatus::Updated => eprintln!(
-                        "note: already had {} ({}); updated it / 已有此名片，已更新",
-                        o.name, o.id
-                    ),
-                    AddStatus::Unchanged => eprintln!(
-                        "note: already had {} ({}), unchanged / 已有此名片，无变化",
-                        o.name, o.id
-                    ),
-                }
+        Command::Sync { json } => {
+            let r = core.sync().await?;
+            for e in &r.errors {
+                eprintln!("warning: {e}");
             }
             if json {
-                print_json(&report.added)
+                print_json(&r)
+            } else {
+                println!(
+                    "checked {} · updated {} · gone {} · revoked {} · refused {} · outbox sent {} (waiting {})",
+                    r.checked, r.updated, r.gone, r.revoked, r.refused, r.outbox_replayed, r.outbox_pending
+                );
+                Ok(())
+            }
+        }
+        Command::Keys(KeysCommand::Export { file, pass }) => {
+            let p = passphrase(pass, true)?;
+            let bytes = core.export_keys(&p).await?;
+            write(&file, &bytes)?;
+            eprintln!(
+                "keys written to {} (keep the file and the passphrase apart) / 密钥已导出",
+                file.display()
+            );
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Import { file, pass }) => {
+            let bytes = read(&file)?;
+            let p = passphrase(pass, false)?;
+            print_json(&core.import_keys(&bytes, &p).await?)
+        }
+        Command::Add { input, json } => {
+            let outcomes = match add_input(&core, &input).await? {
+                Some(o) => o,
+                None => {
+                    let bytes = read(Path::new(&input))?;
+                    add_contacts(&core, &bytes).await?
+                }
+            };
+            if json {
+                print_json(&outcomes)
             } else {
                 let mut out = std::io::stdout().lock();
-                for o in &report.added {
+                for o in &outcomes {
                     writeln!(out, "{}", o.id)?;
                 }
                 Ok(())
@@ -238,11 +343,24 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Open { id, json } => {
-            let c = core.open_card(&id).await?;
+            let c = core.open_with_changes(&id).await?;
+            if let livecard_core::Refresh::Offline { message } = &c.refresh {
+                eprintln!("note: {message}; showing the saved copy / 离线，显示已保存的版本");
+            }
+            if let livecard_core::Refresh::Refused { reason } = &c.refresh {
+                eprintln!("warning: {reason}");
+            }
             if json {
                 print_json(&c)
             } else {
-                print_received(&c)
+                print_received(&c.card)?;
+                for ch in &c.changes {
+                    println!(
+                        "变更 Change v{}: {} {:?} → {:?}",
+                        ch.version, ch.field, ch.old, ch.new
+                    );
+                }
+                Ok(())
             }
         }
         Command::Export { vcf } => {
@@ -333,7 +451,103 @@ async fn run_me(core: &Core, cmd: MeCommand) -> Result<()> {
             }
         }
         MeCommand::Default { id } => print_json(&core.set_default_own(&id).await?),
+        MeCommand::Publish { pick, json } => {
+            let p = core.publish(pick.card.as_deref()).await?;
+            if p.merged {
+                eprintln!(
+                    "note: another device had published first; merged field by field / 已与其他设备的修改合并"
+                );
+            }
+            eprintln!("published version {} / 已发布", p.version);
+            if json {
+                print_json(&p)
+            } else {
+                println!("{}", p.link);
+                Ok(())
+            }
+        }
+        MeCommand::ResetLink { pick } => {
+            let p = core.reset_link(pick.card.as_deref()).await?;
+            eprintln!("new link; old links stop updating / 已生成新链接，旧链接不再更新");
+            println!("{}", p.link);
+            Ok(())
+        }
+        MeCommand::Delete { pick } => {
+            let v = core.delete_own_published(pick.card.as_deref()).await?;
+            eprintln!(
+                "deleted from the server (version {v}); recipients keep their last copy / 已从服务器删除"
+            );
+            Ok(())
+        }
+        MeCommand::Qr { pick, png, svg } => {
+            exchange::me_qr(core, pick.card.as_deref(), png, svg).await
+        }
+        MeCommand::Nfc { pick, out, tag } => {
+            exchange::me_nfc(core, pick.card.as_deref(), &out, &tag).await
+        }
+        MeCommand::QrOffline { pick, png } => {
+            exchange::me_qr_offline(core, pick.card.as_deref(), &png).await
+        }
     }
+}
+
+/// Adds static cards from vCard/MeCard bytes, printing notes and warnings.
+async fn add_contacts(core: &Core, bytes: &[u8]) -> Result<Vec<livecard_core::AddOutcome>> {
+    let report = core.add_contacts(bytes).await?;
+    for s in &report.skipped {
+        eprintln!("warning: skipped {s}");
+    }
+    for o in &report.added {
+        for w in &o.warnings {
+            eprintln!("warning: {w}");
+        }
+        note_status(o);
+    }
+    Ok(report.added)
+}
+
+fn note_status(o: &livecard_core::AddOutcome) {
+    match o.status {
+        AddStatus::Added => {}
+        AddStatus::Updated => eprintln!(
+            "note: already had {} ({}); updated it / 已有此名片，已更新",
+            o.name, o.id
+        ),
+        AddStatus::Unchanged => eprintln!(
+            "note: already had {} ({}), unchanged / 已有此名片，无变化",
+            o.name, o.id
+        ),
+    }
+}
+
+/// `add` of a share link, a QR image or NFC bytes; `None` for a contacts file.
+async fn add_input(core: &Core, input: &str) -> Result<Option<Vec<livecard_core::AddOutcome>>> {
+    let t = input.trim();
+    let lower = t.to_ascii_lowercase();
+    if (lower.starts_with("https://") || lower.starts_with("http://")) && !Path::new(t).exists() {
+        let o = core.add_link(t).await?;
+        note_status(&o);
+        return Ok(Some(vec![o]));
+    }
+    exchange::add_file(core, Path::new(t)).await
+}
+
+/// The passphrase: flag or env, else a prompt on a terminal (twice when `confirm`).
+fn passphrase(p: Passphrase, confirm: bool) -> Result<String> {
+    if let Some(p) = p.passphrase {
+        return Ok(p);
+    }
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "no passphrase: pass --passphrase or set LIVECARD_PASSPHRASE (no terminal to ask on)"
+        );
+    }
+    let p = rpassword::prompt_password("passphrase / 密码: ")?;
+    if confirm && rpassword::prompt_password("again / 再输入一次: ")? != p {
+        bail!("the passphrases differ / 两次密码不一致");
+    }
+    Ok(p)
 }
 
 /// `--set` values first, then `--add`, each in the order given. `avatar=PATH` reads the

@@ -14,8 +14,9 @@ pub mod import;
 pub mod keys;
 pub mod keystore;
 pub mod model;
-pub mod qr;
 pub mod owner;
+pub mod qr;
+pub mod receive;
 pub mod search;
 pub mod store;
 pub mod sync;
@@ -210,6 +211,15 @@ impl Core {
     /// skipped and reported; if none can be kept, that is an error.
     pub async fn add_contacts(&self, bytes: &[u8]) -> Result<AddReport> {
         let (cards, source) = import::parse_contacts(bytes, self.region)?;
+        self.add_imported(cards, source).await
+    }
+
+    /// Adds cards already read by an importer as static cards (see [`Core::add_contacts`]).
+    pub async fn add_imported(
+        &self,
+        cards: Vec<livecard_format::vcard::Imported>,
+        source: Source,
+    ) -> Result<AddReport> {
         let mut good = Vec::new();
         let mut skipped = Vec::new();
         for (n, imp) in cards.into_iter().enumerate() {

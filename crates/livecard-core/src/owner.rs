@@ -243,12 +243,21 @@ impl Core {
             Some(u) => u.clone(),
             None => {
                 let info = api.info().await?;
+                // A server started with `--listen …:0` and no --public-url may report port 0:
+                // links then use the address we reach it at.
+                let public = if info.public_url.trim().is_empty()
+                    || info.public_url.trim_end_matches('/').ends_with(":0")
+                {
+                    api.base().to_string()
+                } else {
+                    info.public_url
+                };
                 sqlx::query("UPDATE own_cards SET public_url = ? WHERE id = ?")
-                    .bind(&info.public_url)
+                    .bind(&public)
                     .bind(own_id)
                     .execute(self.store.pool())
                     .await?;
-                info.public_url
+                public
             }
         };
         let mut merged = false;

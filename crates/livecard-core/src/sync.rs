@@ -116,6 +116,9 @@ pub(crate) struct Incoming<'a> {
     /// An offline copy that may lack fields.
     pub partial: bool,
     pub source: Source,
+    /// The card already decrypted from this record (an offline copy whose plaintext is the
+    /// compact binary form); `None`: decrypt the record with the secret.
+    pub card: Option<&'a Card>,
 }
 
 /// The card's fields as a JSON object of non-empty members (the compact plaintext form).
@@ -259,7 +262,11 @@ pub(crate) async fn apply_record(
     let t = store::ms(store::now());
     let Some(row) = existing else {
         // A new card.
-        let card = match crypto::open(rec, &secret) {
+        let opened = match inc.card {
+            Some(c) => Ok(c.clone()),
+            None => crypto::open(rec, &secret),
+        };
+        let card = match opened {
             Ok(c) => c,
             Err(RecordError::DecryptFailed) => {
                 return Ok(refuse(
@@ -337,7 +344,11 @@ pub(crate) async fn apply_record(
             "the owner deleted this card; it no longer updates / 名片已删除".into(),
         ));
     }
-    let card = match crypto::open(rec, &secret) {
+    let opened = match inc.card {
+        Some(c) => Ok(c.clone()),
+        None => crypto::open(rec, &secret),
+    };
+    let card = match opened {
         Ok(c) => c,
         Err(RecordError::DecryptFailed) => {
             if status == Status::Active && v > held {
@@ -547,10 +558,16 @@ impl Core {
                 server_url: Some(&link.base_url),
                 partial,
                 source,
+                card: None,
             }])
             .await?
             .pop()
             .ok_or_else(|| CoreError::InvalidInput("nothing to add".into()))?;
+        self.outcome(applied).await
+    }
+
+    /// The add result of one applied record (refusals become errors).
+    pub(crate) async fn outcome(&self, applied: Applied) -> Result<crate::AddOutcome> {
         let name = match &applied {
             Applied::Added(id) | Applied::Updated(id, _) | Applied::Unchanged(id) => {
                 self.store.get_received(id).await?.name
@@ -577,6 +594,7 @@ impl Core {
                         server_url: Some(&l.base_url),
                         partial: false,
                         source,
+                        card: None,
                     })
                     .collect(),
             )
@@ -682,6 +700,7 @@ impl Core {
                         server_url: None,
                         partial: false,
                         source: Source::Link,
+                        card: None,
                     }])
                     .await?;
                 Ok(match applied.into_iter().next() {
@@ -786,6 +805,7 @@ impl Core {
                         server_url: None,
                         partial: false,
                         source: Source::Link,
+                        card: None,
                     },
                     &mut ch,
                 )
