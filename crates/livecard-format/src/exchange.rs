@@ -479,11 +479,27 @@ pub enum Received {
     ForeignLink(String),
 }
 
-/// Reads an NDEF message (bare, or a tag data area with TLVs and padding). Preference: our
+/// Reads an NDEF message (bare, or a tag data area with TLVs and padding; Smart Poster
+/// records are read for their URI). Preference: our
 /// link (with its copy), else contacts (vCard/MeCard as MIME or Text record), else a
 /// foreign URI; nothing of these is [`ExchangeError::NoCard`].
 pub fn decode_nfc(bytes: &[u8], region: Region) -> Result<Received, ExchangeError> {
-    let records = ndef::decode_any(bytes)?;
+    let top = ndef::decode_any(bytes)?;
+    // Smart Poster records (well-known `Sp`, what many tag tools write for a URL) hold a
+    // nested message whose URI record is the link: read one level in.
+    let mut records = Vec::with_capacity(top.len());
+    for r in top {
+        if r.tnf == ndef::Tnf::WellKnown && r.record_type == b"Sp" {
+            records.extend(ndef::decode_message(&r.payload).map_err(|e| {
+                ExchangeError::Ndef(NdefError {
+                    offset: e.offset,
+                    message: format!("inside a Smart Poster record: {}", e.message),
+                })
+            })?);
+        } else {
+            records.push(r);
+        }
+    }
     let mut link: Option<ShareLink> = None;
     let mut copy: Option<&[u8]> = None;
     let mut contacts: Vec<Imported> = Vec::new();

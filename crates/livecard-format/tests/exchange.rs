@@ -783,3 +783,41 @@ fn fuzz_regression_compact_card_empty_list_value() {
         vec!["a".to_string()]
     );
 }
+
+#[test]
+fn smart_poster_and_blank_tags() {
+    let k = keys(14);
+    let link = link_for(&k);
+    let inner = ndef::encode_message(&[Record::uri(&link.to_string()), Record::text("名片", "zh")])
+        .unwrap();
+    let sp = Record {
+        tnf: Tnf::WellKnown,
+        record_type: b"Sp".to_vec(),
+        id: vec![],
+        payload: inner,
+    };
+    match decode_nfc(&ndef::encode_message(&[sp]).unwrap(), cn()).unwrap() {
+        Received::LiveCard {
+            link: got,
+            offline: None,
+        } => assert_eq!(got, link),
+        other => panic!("{other:?}"),
+    }
+    let bad = Record {
+        tnf: Tnf::WellKnown,
+        record_type: b"Sp".to_vec(),
+        id: vec![],
+        payload: vec![0xD1, 1],
+    };
+    let e = decode_nfc(&ndef::encode_message(&[bad]).unwrap(), cn()).unwrap_err();
+    assert!(e.to_string().contains("Smart Poster"), "{e}");
+    // A freshly formatted tag: one Empty record in a TLV, then zeros.
+    let blank = [0x03, 0x03, 0xD0, 0x00, 0x00, 0xFE, 0, 0, 0, 0];
+    assert_eq!(
+        decode_nfc(&blank, cn()).unwrap_err(),
+        ExchangeError::NoCard("tag")
+    );
+    // An all-zero tag: a clear error.
+    let e = decode_nfc(&[0u8; 16], cn()).unwrap_err();
+    assert!(e.to_string().contains("no NDEF TLV"), "{e}");
+}
