@@ -304,11 +304,10 @@ pub fn fit_copy(
 ) -> Result<Option<FittedCopy>, ExchangeError> {
     let mut card = src.card.clone();
     let mut dropped: Vec<Field> = Vec::new();
-    let steps = DROP_ORDER
+    let mut steps = DROP_ORDER
         .iter()
         .copied()
         .chain(std::iter::once((Field::Company, DropStep::All)));
-    let mut steps = steps;
     loop {
         if fits(1 + compact_len(&card)) {
             let record = seal_copy(&card, src.keys, secret, src.version)?;
