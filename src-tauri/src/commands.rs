@@ -18,6 +18,8 @@ use crate::AppState;
 pub struct AppInfo {
     pub version: String,
     pub data_dir: String,
+    /// LIVECARD_DEV_HOOKS=1: the UI exposes test hooks (inject an accelerometer trace).
+    pub dev_hooks: bool,
 }
 
 #[tauri::command]
@@ -25,6 +27,7 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
     AppInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         data_dir: state.data_dir.display().to_string(),
+        dev_hooks: std::env::var("LIVECARD_DEV_HOOKS").is_ok_and(|v| v == "1"),
     }
 }
 
@@ -34,8 +37,16 @@ pub fn settings_get(state: State<'_, AppState>) -> CommandResult<Settings> {
 }
 
 #[tauri::command]
-pub fn settings_set(state: State<'_, AppState>, settings: Settings) -> CommandResult<Settings> {
-    state.settings.save(settings)
+pub async fn settings_set(
+    state: State<'_, AppState>,
+    settings: Settings,
+) -> CommandResult<Settings> {
+    let before = state.settings.load(None)?.server_url;
+    let saved = state.settings.save(settings)?;
+    if saved.server_url != before && state.server_override.is_none() {
+        state.reload_core().await?;
+    }
+    Ok(saved)
 }
 
 // ------------------------------------------------------------------ own card
@@ -43,7 +54,7 @@ pub fn settings_set(state: State<'_, AppState>, settings: Settings) -> CommandRe
 /// The default own card, or `null` before the user made one.
 #[tauri::command]
 pub async fn me_get(state: State<'_, AppState>) -> CommandResult<Option<OwnCard>> {
-    me_get_in(&state.core).await
+    me_get_in(&state.core()).await
 }
 
 pub async fn me_get_in(core: &Core) -> CommandResult<Option<OwnCard>> {
@@ -58,7 +69,7 @@ pub async fn me_get_in(core: &Core) -> CommandResult<Option<OwnCard>> {
 /// refused value is reported at once (`fields`), and then nothing is saved.
 #[tauri::command]
 pub async fn me_save(state: State<'_, AppState>, card: Card) -> CommandResult<OwnCard> {
-    me_save_in(&state.core, card).await
+    me_save_in(&state.core(), card).await
 }
 
 pub async fn me_save_in(core: &Core, card: Card) -> CommandResult<OwnCard> {
@@ -157,8 +168,8 @@ fn list_edits<'a>(field: Field, values: impl Iterator<Item = &'a str>) -> Vec<Ed
 /// opens it next.
 #[tauri::command]
 pub async fn me_from_received(state: State<'_, AppState>, id: String) -> CommandResult<OwnCard> {
-    let own = state.core.seed_own_from(&id).await?;
-    Ok(state.core.set_default_own(&own.id).await?)
+    let own = state.core().seed_own_from(&id).await?;
+    Ok(state.core().set_default_own(&own.id).await?)
 }
 
 /// Check one value as the editor's user types it; the normalised value on success
@@ -202,7 +213,7 @@ pub fn check_field(field: &str, value: &str, region: Region) -> CommandResult<St
 
 #[tauri::command]
 pub async fn cards_list(state: State<'_, AppState>, sort: Sort) -> CommandResult<Vec<CardSummary>> {
-    Ok(state.core.summaries(sort).await?)
+    Ok(state.core().summaries(sort).await?)
 }
 
 #[tauri::command]
@@ -210,13 +221,13 @@ pub async fn cards_search(
     state: State<'_, AppState>,
     query: String,
 ) -> CommandResult<Vec<CardSummary>> {
-    Ok(state.core.search(&query, None).await?)
+    Ok(state.core().search(&query, None).await?)
 }
 
 /// Open a received card (clears its "changed" badge).
 #[tauri::command]
 pub async fn card_open(state: State<'_, AppState>, id: String) -> CommandResult<ReceivedCard> {
-    Ok(state.core.open_card(&id).await?)
+    Ok(state.core().open_card(&id).await?)
 }
 
 #[tauri::command]
@@ -225,7 +236,7 @@ pub async fn card_set_notes(
     id: String,
     notes: String,
 ) -> CommandResult<ReceivedCard> {
-    Ok(state.core.set_notes(&id, &notes).await?)
+    Ok(state.core().set_notes(&id, &notes).await?)
 }
 
 #[tauri::command]
@@ -234,7 +245,7 @@ pub async fn card_add_tag(
     id: String,
     tag: String,
 ) -> CommandResult<ReceivedCard> {
-    Ok(state.core.add_tags(&id, &[tag]).await?)
+    Ok(state.core().add_tags(&id, &[tag]).await?)
 }
 
 #[tauri::command]
@@ -243,12 +254,12 @@ pub async fn card_remove_tag(
     id: String,
     tag: String,
 ) -> CommandResult<ReceivedCard> {
-    Ok(state.core.remove_tags(&id, &[tag]).await?)
+    Ok(state.core().remove_tags(&id, &[tag]).await?)
 }
 
 #[tauri::command]
 pub async fn card_delete(state: State<'_, AppState>, id: String) -> CommandResult<()> {
-    Ok(state.core.delete(&id).await?)
+    Ok(state.core().delete(&id).await?)
 }
 
 // ------------------------------------------------------------------ import
@@ -259,13 +270,13 @@ pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
 /// Import the bytes of a .vcf file (or any vCard/MeCard text) as received cards.
 #[tauri::command]
 pub async fn import_vcf(state: State<'_, AppState>, bytes: Vec<u8>) -> CommandResult<AddReport> {
-    import_in(&state.core, &bytes).await
+    import_in(&state.core(), &bytes).await
 }
 
 /// Import pasted vCard or MeCard text.
 #[tauri::command]
 pub async fn import_text(state: State<'_, AppState>, text: String) -> CommandResult<AddReport> {
-    import_in(&state.core, text.as_bytes()).await
+    import_in(&state.core(), text.as_bytes()).await
 }
 
 pub async fn import_in(core: &Core, bytes: &[u8]) -> CommandResult<AddReport> {

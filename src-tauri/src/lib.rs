@@ -3,9 +3,11 @@
 
 pub mod commands;
 pub mod error;
+pub mod live;
 pub mod settings;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use tauri::{Emitter, Manager};
 
@@ -37,12 +39,14 @@ pub fn resolve_data_dir(
 
 /// State shared by every command.
 pub struct AppState {
-    /// The client core (store, search; later sync).
-    pub core: livecard_core::Core,
+    /// The client core; replaced (same store, same keystore) when the server URL changes.
+    core: RwLock<Arc<livecard_core::Core>>,
     pub data_dir: PathBuf,
     pub settings: settings::SettingsStore,
     /// LIVECARD_SERVER, when set: the server to use whatever the settings say.
     pub server_override: Option<String>,
+    /// Sync times, the running-sync guard, gesture classifiers.
+    pub live: live::LiveState,
 }
 
 impl AppState {
@@ -53,14 +57,60 @@ impl AppState {
                 format!("cannot create data directory {}: {e}", data_dir.display()),
             )
         })?;
-        let core = livecard_core::Core::open(data_dir, livecard_format::Region::default()).await?;
+        let settings = settings::SettingsStore::new(data_dir);
+        let server = effective_server(&settings, server_override.as_deref());
+        let mut core = livecard_core::Core::open(data_dir, livecard_format::Region::default())
+            .await?
+            .with_server(server);
+        // The OS keystore unless LIVECARD_KEYSTORE names another (as the CLI does; the E2E
+        // tests use a file store because headless Linux has no session keyring).
+        if std::env::var_os(livecard_core::keystore::KEYSTORE_ENV).is_some() {
+            core = core.with_secrets(livecard_core::keystore::from_env()?);
+        }
         Ok(AppState {
-            core,
+            core: RwLock::new(Arc::new(core)),
             data_dir: data_dir.to_path_buf(),
-            settings: settings::SettingsStore::new(data_dir),
+            settings,
             server_override,
+            live: live::LiveState::default(),
         })
     }
+
+    /// The current core.
+    pub fn core(&self) -> Arc<livecard_core::Core> {
+        match self.core.read() {
+            Ok(c) => c.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    pub fn has_server(&self) -> bool {
+        effective_server(&self.settings, self.server_override.as_deref()).is_some()
+    }
+
+    /// Re-open the core after the server URL changed (same data directory and keystore).
+    pub async fn reload_core(&self) -> CommandResult<()> {
+        let old = self.core();
+        let server = effective_server(&self.settings, self.server_override.as_deref());
+        let core = livecard_core::Core::open(&self.data_dir, livecard_format::Region::default())
+            .await?
+            .with_server(server)
+            .with_secrets(old.secrets().clone());
+        match self.core.write() {
+            Ok(mut c) => *c = Arc::new(core),
+            Err(p) => *p.into_inner() = Arc::new(core),
+        }
+        Ok(())
+    }
+}
+
+/// LIVECARD_SERVER, else the settings' server URL; `None` when neither names one.
+fn effective_server(settings: &settings::SettingsStore, over: Option<&str>) -> Option<String> {
+    settings
+        .load(over)
+        .ok()
+        .map(|s| s.server_url)
+        .filter(|u| !u.trim().is_empty())
 }
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
@@ -131,6 +181,22 @@ pub fn run() {
             commands::card_delete,
             commands::import_vcf,
             commands::import_text,
+            live::me_share,
+            live::me_offline_qr,
+            live::me_publish,
+            live::me_reset_link,
+            live::add_link,
+            live::add_qr_image,
+            live::card_view,
+            live::card_refresh,
+            live::sync_now,
+            live::sync_status,
+            live::card_actions,
+            live::action_fallbacks,
+            live::action_labels,
+            live::gesture_start,
+            live::gesture_stop,
+            live::gesture_feed,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {
@@ -207,6 +273,31 @@ mod tests {
             assert!(mp.contains(&p.to_string()), "mobile lacks {p}");
         }
         assert!(!permissions(desktop).iter().any(|p| p.starts_with("nfc:")));
+    }
+
+    #[test]
+    fn opener_allows_every_scheme_actions_produce() {
+        for file in [
+            include_str!("../capabilities/desktop.json"),
+            include_str!("../capabilities/mobile.json"),
+        ] {
+            let v: serde_json::Value = serde_json::from_str(file).unwrap();
+            let scope: Vec<String> = v["permissions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["identifier"] == "opener:allow-open-url")
+                .flat_map(|p| p["allow"].as_array().unwrap())
+                .map(|a| a["url"].as_str().unwrap().to_string())
+                .collect();
+            for scheme in livecard_actions::SCHEMES {
+                assert!(
+                    scope.iter().any(|u| u.starts_with(&format!("{scheme}:"))),
+                    "{}: opener scope lacks {scheme}: ({scope:?})",
+                    v["identifier"]
+                );
+            }
+        }
     }
 
     #[test]

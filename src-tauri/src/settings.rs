@@ -36,6 +36,8 @@ pub struct Settings {
     pub theme: Theme,
     /// The user finished or skipped the first-run screen.
     pub onboarded: bool,
+    /// Lift-to-call / put-down-to-text on an open card (opt-in, off by default).
+    pub gestures: bool,
 }
 
 impl Settings {
@@ -116,6 +118,7 @@ mod tests {
                 language: Language::Zh,
                 theme: Theme::Dark,
                 onboarded: true,
+                gestures: true,
             })
             .unwrap();
         assert_eq!(saved.server_url, "http://127.0.0.1:8787");

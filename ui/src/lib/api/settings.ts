@@ -9,11 +9,15 @@ export interface Settings {
   theme: Theme;
   /** The user finished or skipped onboarding. */
   onboarded: boolean;
+  /** Lift-to-call / put-down-to-text on an open card (opt-in). */
+  gestures: boolean;
 }
 
 export interface AppInfo {
   version: string;
   data_dir: string;
+  /** LIVECARD_DEV_HOOKS=1: test hooks are on (inject an accelerometer trace). */
+  dev_hooks: boolean;
 }
 
 export const getSettings = () => call<Settings>('settings_get');

@@ -1,0 +1,479 @@
+//! Commands for the live parts: sharing my card (link, QR, offline QR, reset), publishing,
+//! adding by link or QR image, open-cached-then-refresh, batch sync, contact actions and the
+//! gesture classifier. Thin over `livecard_core::Core` and `livecard_actions`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use livecard_actions::{
+    action_for_gesture, actions_for, fallback_for, Action, FallbackOffer, FieldActions, Gesture,
+    GestureClassifier, GestureConfig, GestureMapping, Platform, Sample,
+};
+use livecard_core::{
+    AddOutcome, AddReport, Change, Core, CoreError, ReceivedCard, Refresh, SyncReport,
+};
+use serde::Serialize;
+use tauri::State;
+
+use crate::error::{CommandError, CommandResult};
+use crate::AppState;
+
+/// The platform actions are built for.
+#[cfg(target_os = "android")]
+pub const PLATFORM: Platform = Platform::Android;
+#[cfg(target_os = "ios")]
+pub const PLATFORM: Platform = Platform::Ios;
+#[cfg(not(any(target_os = "android", target_os = "ios")))]
+pub const PLATFORM: Platform = Platform::Desktop;
+
+/// Sync bookkeeping the core does not keep: when each card last heard from its server.
+#[derive(Debug, Default)]
+pub struct LiveState {
+    /// Held while a batch sync runs: a second one is skipped, not queued.
+    sync_running: tokio::sync::Mutex<()>,
+    last_sync: Mutex<Option<SyncStatus>>,
+    card_synced: Mutex<HashMap<String, DateTime<Utc>>>,
+    /// One classifier per open card.
+    gestures: Mutex<HashMap<String, GestureClassifier>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+// ------------------------------------------------------------------ my card: share and publish
+
+/// What the "my card" screen shows about sharing.
+#[derive(Debug, Clone, Serialize)]
+pub struct MyShare {
+    pub published: bool,
+    /// The share link (holds the share secret in its fragment).
+    pub link: Option<String>,
+    /// The link's QR code as an SVG document.
+    pub qr_svg: Option<String>,
+    /// Own-card writes waiting to be uploaded.
+    pub pending: usize,
+    /// A server is configured.
+    pub has_server: bool,
+}
+
+#[tauri::command]
+pub async fn me_share(state: State<'_, AppState>) -> CommandResult<MyShare> {
+    me_share_in(&state.core(), state.has_server()).await
+}
+
+pub async fn me_share_in(core: &Core, has_server: bool) -> CommandResult<MyShare> {
+    let pending = core.outbox_len().await?;
+    match core.share_link(None).await {
+        Ok(link) => {
+            let text = link.to_string();
+            let svg = livecard_core::qr::qr_svg(&text)
+                .map_err(|e| CommandError::new("qr", e.to_string()))?;
+            Ok(MyShare {
+                published: true,
+                link: Some(text),
+                qr_svg: Some(svg),
+                pending,
+                has_server,
+            })
+        }
+        // Not published yet (or no own card).
+        Err(CoreError::InvalidInput(_)) | Err(CoreError::NoOwnCard) => Ok(MyShare {
+            published: false,
+            link: None,
+            qr_svg: None,
+            pending,
+            has_server,
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The QR code of the link plus an offline copy of the card (readable without a network).
+#[tauri::command]
+pub async fn me_offline_qr(state: State<'_, AppState>) -> CommandResult<String> {
+    let share = state.core().own_share(None).await?;
+    let record = share.seal()?;
+    let text = livecard_format::exchange::offline_qr_text(&share.link, &record);
+    livecard_core::qr::qr_svg(&text).map_err(|e| CommandError::new("qr", e.to_string()))
+}
+
+/// What publishing did, as the UI shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum PublishState {
+    Published {
+        link: String,
+        version: u64,
+    },
+    /// Offline: the write waits in the outbox for the next sync.
+    Waiting {
+        message: String,
+    },
+    /// No server configured: the card stays on this phone.
+    NoServer,
+}
+
+#[tauri::command]
+pub async fn me_publish(state: State<'_, AppState>) -> CommandResult<PublishState> {
+    publish_in(&state.core()).await
+}
+
+pub async fn publish_in(core: &Core) -> CommandResult<PublishState> {
+    match core.publish(None).await {
+        Ok(p) => Ok(PublishState::Published {
+            link: p.link,
+            version: p.version,
+        }),
+        Err(CoreError::Offline(message)) => Ok(PublishState::Waiting { message }),
+        Err(CoreError::NoServer) => Ok(PublishState::NoServer),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// New share link: holders of the old one keep their copy and stop receiving updates.
+#[tauri::command]
+pub async fn me_reset_link(state: State<'_, AppState>) -> CommandResult<MyShare> {
+    let core = state.core();
+    core.reset_link(None).await?;
+    me_share_in(&core, state.has_server()).await
+}
+
+// ------------------------------------------------------------------ adding
+
+/// Add the card of a pasted share link.
+#[tauri::command]
+pub async fn add_link(state: State<'_, AppState>, text: String) -> CommandResult<AddOutcome> {
+    Ok(state.core().add_link(text.trim()).await?)
+}
+
+/// Add every card whose QR code is in an image (PNG/JPEG bytes): share links go through
+/// `add_link`, vCard/MeCard texts are imported as static cards.
+#[tauri::command]
+pub async fn add_qr_image(state: State<'_, AppState>, bytes: Vec<u8>) -> CommandResult<AddReport> {
+    add_qr_image_in(&state.core(), &bytes).await
+}
+
+pub async fn add_qr_image_in(core: &Core, bytes: &[u8]) -> CommandResult<AddReport> {
+    if bytes.len() > crate::commands::MAX_IMPORT_BYTES {
+        return Err(CommandError::invalid(
+            "the image is too large (at most 10 MiB)",
+        ));
+    }
+    let texts = livecard_core::qr::decode_qr_image(bytes)
+        .map_err(|e| CommandError::new("import_failed", e.to_string()))?;
+    let mut report = AddReport {
+        added: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for text in texts {
+        let t = text.trim();
+        if t.starts_with("http://") || t.starts_with("https://") {
+            match core.add_link(t).await {
+                Ok(o) => report.added.push(o),
+                Err(e) => report.skipped.push(e.to_string()),
+            }
+        } else {
+            match core.add_contacts(t.as_bytes()).await {
+                Ok(r) => {
+                    report.added.extend(r.added);
+                    report.skipped.extend(r.skipped);
+                }
+                Err(e) => report.skipped.push(e.to_string()),
+            }
+        }
+    }
+    if report.added.is_empty() {
+        let why = if report.skipped.is_empty() {
+            "the QR code holds no card".to_string()
+        } else {
+            report.skipped.join("; ")
+        };
+        return Err(CommandError::new("import_failed", why));
+    }
+    Ok(report)
+}
+
+// ------------------------------------------------------------------ open, refresh, sync
+
+/// A received card as the detail screen shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CardView {
+    pub card: ReceivedCard,
+    /// Newest first.
+    pub changes: Vec<Change>,
+    pub partial: bool,
+    /// When this card last heard from its server (this run of the app).
+    pub synced_at: Option<DateTime<Utc>>,
+    /// What the refresh did; `None` for the cached view.
+    pub refresh: Option<Refresh>,
+}
+
+/// The cached copy at once (marks it seen); the UI then calls `card_refresh`.
+#[tauri::command]
+pub async fn card_view(state: State<'_, AppState>, id: String) -> CommandResult<CardView> {
+    let core = state.core();
+    let card = core.open_cached(&id).await?;
+    Ok(CardView {
+        changes: core.changes(&id).await?,
+        partial: core.is_partial(&id).await?,
+        synced_at: lock(&state.live.card_synced).get(&id).copied(),
+        card,
+        refresh: None,
+    })
+}
+
+/// Refresh one card from its server (conditional request); offline is reported, not an error.
+#[tauri::command]
+pub async fn card_refresh(state: State<'_, AppState>, id: String) -> CommandResult<CardView> {
+    let core = state.core();
+    let refresh = core.refresh(&id).await?;
+    if reached_server(&refresh) {
+        lock(&state.live.card_synced).insert(id.clone(), Utc::now());
+    }
+    let card = core.get(&id).await?;
+    Ok(CardView {
+        changes: core.changes(&id).await?,
+        partial: core.is_partial(&id).await?,
+        synced_at: lock(&state.live.card_synced).get(&id).copied(),
+        card,
+        refresh: Some(refresh),
+    })
+}
+
+fn reached_server(r: &Refresh) -> bool {
+    !matches!(r, Refresh::Offline { .. } | Refresh::NotLive)
+}
+
+/// The last batch sync of this run.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncStatus {
+    pub at: DateTime<Utc>,
+    /// No server answered (every error was "not reachable").
+    pub offline: bool,
+    pub report: SyncReport,
+}
+
+/// What `sync_now` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncRun {
+    /// False when another sync was still running (nothing was done).
+    pub ran: bool,
+    pub status: Option<SyncStatus>,
+}
+
+/// One batch sync of all live cards (and the outbox); skipped while another runs.
+#[tauri::command]
+pub async fn sync_now(state: State<'_, AppState>) -> CommandResult<SyncRun> {
+    let Ok(_guard) = state.live.sync_running.try_lock() else {
+        return Ok(SyncRun {
+            ran: false,
+            status: lock(&state.live.last_sync).clone(),
+        });
+    };
+    let core = state.core();
+    let ids: Vec<String> = core
+        .summaries(livecard_core::Sort::Name)
+        .await?
+        .into_iter()
+        .filter(|s| s.live)
+        .map(|s| s.id)
+        .collect();
+    let report = core.sync().await?;
+    // Offline: the batch answered nothing (every server unreachable).
+    let offline = report.checked + report.outbox_replayed + report.outbox_pending > 0
+        && report.requests == 0
+        && report.outbox_replayed == 0
+        && !report.errors.is_empty();
+    let now = Utc::now();
+    if !offline && report.requests > 0 {
+        let mut synced = lock(&state.live.card_synced);
+        for id in ids {
+            synced.insert(id, now);
+        }
+    }
+    let status = SyncStatus {
+        at: now,
+        offline,
+        report,
+    };
+    *lock(&state.live.last_sync) = Some(status.clone());
+    Ok(SyncRun {
+        ran: true,
+        status: Some(status),
+    })
+}
+
+#[tauri::command]
+pub fn sync_status(state: State<'_, AppState>) -> Option<SyncStatus> {
+    lock(&state.live.last_sync).clone()
+}
+
+// ------------------------------------------------------------------ actions
+
+/// Every field's actions for a received card (call, SMS, copy, open app, map…).
+#[tauri::command]
+pub async fn card_actions(
+    state: State<'_, AppState>,
+    id: String,
+) -> CommandResult<Vec<FieldActions>> {
+    let card = state.core().get(&id).await?;
+    Ok(actions_for(&card.card, Utc::now(), PLATFORM))
+}
+
+/// The texts of every action/field/fallback label key in `lang` ("zh…" or English).
+#[tauri::command]
+pub fn action_labels(lang: String) -> HashMap<&'static str, &'static str> {
+    livecard_actions::labels::LABELS
+        .iter()
+        .map(|(k, en, zh)| (*k, if lang.starts_with("zh") { *zh } else { *en }))
+        .collect()
+}
+
+/// What to offer after opening `action` failed (desktop: the web page).
+#[tauri::command]
+pub fn action_fallbacks(action: Action, app_missing: bool) -> Vec<FallbackOffer> {
+    fallback_for(&action, PLATFORM, app_missing)
+}
+
+// ------------------------------------------------------------------ gestures
+
+/// A recognised gesture and what it will do after the countdown.
+#[derive(Debug, Clone, Serialize)]
+pub struct GestureHit {
+    pub gesture: Gesture,
+    pub action: Action,
+}
+
+/// Start listening on an open card (a fresh classifier). Refused while gestures are off.
+#[tauri::command]
+pub fn gesture_start(state: State<'_, AppState>, id: String) -> CommandResult<()> {
+    if !state.settings.load(None)?.gestures {
+        return Err(CommandError::new(
+            "gestures_off",
+            "gestures are off in settings",
+        ));
+    }
+    lock(&state.live.gestures).insert(id, GestureClassifier::new(GestureConfig::default()));
+    Ok(())
+}
+
+#[tauri::command]
+pub fn gesture_stop(state: State<'_, AppState>, id: String) {
+    lock(&state.live.gestures).remove(&id);
+}
+
+/// Feed accelerometer samples (accelerationIncludingGravity, m/s²) of the open card `id`;
+/// the first gesture recognised, with the call or SMS it maps to.
+#[tauri::command]
+pub async fn gesture_feed(
+    state: State<'_, AppState>,
+    id: String,
+    samples: Vec<Sample>,
+) -> CommandResult<Option<GestureHit>> {
+    let gesture = {
+        let mut all = lock(&state.live.gestures);
+        let Some(c) = all.get_mut(&id) else {
+            return Err(CommandError::new(
+                "gestures_off",
+                "no gesture listener for this card (open it with gestures on)",
+            ));
+        };
+        classify(c, &samples)
+    };
+    let Some(gesture) = gesture else {
+        return Ok(None);
+    };
+    let card = state.core().get(&id).await?;
+    let fields = actions_for(&card.card, Utc::now(), PLATFORM);
+    Ok(
+        action_for_gesture(&fields, gesture, GestureMapping::default())
+            .map(|action| GestureHit { gesture, action }),
+    )
+}
+
+/// Push samples until the classifier recognises a gesture (then it starts afresh).
+pub fn classify(c: &mut GestureClassifier, samples: &[Sample]) -> Option<Gesture> {
+    for s in samples {
+        if !(s.t_ms.is_finite() && s.x.is_finite() && s.y.is_finite() && s.z.is_finite()) {
+            continue;
+        }
+        if let Some(g) = c.push(*s) {
+            c.reset();
+            return Some(g);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trace(name: &str) -> Vec<Sample> {
+        let path = format!(
+            "{}/../crates/livecard-actions/traces/{name}.csv",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        livecard_actions::parse_trace_csv(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn classifier_finds_lift_and_put_down_and_ignores_walking() {
+        let mut c = GestureClassifier::new(GestureConfig::default());
+        assert_eq!(
+            classify(&mut c, &trace("lift_up-lift-01")),
+            Some(Gesture::LiftUp)
+        );
+        let mut c = GestureClassifier::new(GestureConfig::default());
+        assert_eq!(
+            classify(&mut c, &trace("put_down-put_down-01")),
+            Some(Gesture::PutDown)
+        );
+        let mut c = GestureClassifier::new(GestureConfig::default());
+        assert_eq!(classify(&mut c, &trace("none-walking-01")), None);
+        // Garbage samples are skipped, not fed.
+        let mut c = GestureClassifier::new(GestureConfig::default());
+        assert_eq!(
+            classify(&mut c, &[Sample::new(f64::NAN, 0.0, 0.0, 9.8)]),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn unpublished_share_and_publish_without_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let core = Core::open(dir.path(), livecard_format::Region::default())
+            .await
+            .unwrap()
+            .with_secrets(std::sync::Arc::new(
+                livecard_core::keystore::MemoryStore::new(),
+            ));
+        let s = me_share_in(&core, false).await.unwrap();
+        assert!(!s.published && s.link.is_none());
+        crate::commands::me_save_in(
+            &core,
+            livecard_format::Card {
+                name: "张三".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            publish_in(&core).await.unwrap(),
+            PublishState::NoServer
+        ));
+    }
+
+    #[tokio::test]
+    async fn garbage_image_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let core = Core::open(dir.path(), livecard_format::Region::default())
+            .await
+            .unwrap();
+        let e = add_qr_image_in(&core, b"not an image").await.unwrap_err();
+        assert_eq!(e.kind, "import_failed");
+    }
+}
