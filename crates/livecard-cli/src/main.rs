@@ -347,6 +347,9 @@ async fn run(cli: Cli) -> Result<()> {
             if let livecard_core::Refresh::Offline { message } = &c.refresh {
                 eprintln!("note: {message}; showing the saved copy / 离线，显示已保存的版本");
             }
+            if let livecard_core::Refresh::Failed { message } = &c.refresh {
+                eprintln!("warning: {message}; showing the saved copy / 显示已保存的版本");
+            }
             if let livecard_core::Refresh::Refused { reason } = &c.refresh {
                 eprintln!("warning: {reason}");
             }

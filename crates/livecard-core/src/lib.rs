@@ -278,7 +278,7 @@ impl Core {
     /// [`Core::open_cached`] and then calls [`Core::refresh`]; [`Core::open_with_changes`]
     /// also returns the change history.
     pub async fn open_card(&self, id: &str) -> Result<ReceivedCard> {
-        self.refresh(id).await?;
+        self.refresh_or_cached(id).await?;
         self.store.open_received(id).await
     }
 

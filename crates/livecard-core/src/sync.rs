@@ -74,6 +74,10 @@ pub enum Refresh {
     Offline {
         message: String,
     },
+    /// The server answered with an error (rate limit, outage…): the cached copy is shown.
+    Failed {
+        message: String,
+    },
 }
 
 /// What `sync` did.
@@ -716,7 +720,7 @@ impl Core {
     /// Opens a received card: refreshes it from the server when it answers (offline: the
     /// cached copy), marks it seen, and returns it with its change history.
     pub async fn open_with_changes(&self, id: &str) -> Result<OpenedCard> {
-        let refresh = self.refresh(id).await?;
+        let refresh = self.refresh_or_cached(id).await?;
         let card = self.store.open_received(id).await?;
         Ok(OpenedCard {
             changes: self.changes(id).await?,
@@ -724,6 +728,17 @@ impl Core {
             card,
             refresh,
         })
+    }
+
+    /// [`Core::refresh`], with a server error reported instead of failing (the cached copy
+    /// is still worth showing).
+    pub async fn refresh_or_cached(&self, id: &str) -> Result<Refresh> {
+        match self.refresh(id).await {
+            Err(e @ CoreError::Server { .. }) => Ok(Refresh::Failed {
+                message: e.to_string(),
+            }),
+            other => other,
+        }
     }
 
     /// Syncs everything: replays the own-card outbox, then refreshes ALL live received cards

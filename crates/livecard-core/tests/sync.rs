@@ -402,3 +402,54 @@ async fn adding_a_link_with_the_server_down_adds_nothing() {
         Err(CoreError::InvalidInput(_))
     ));
 }
+
+#[tokio::test]
+async fn nfc_partial_copy_is_saved_offline_then_completed_by_sync() {
+    use livecard_format::exchange::{nfc_message, CopySource, Tag};
+    let dir = tempfile::tempdir().unwrap();
+    let srv = Server::start(dir.path(), None).await;
+    let a = owner(dir.path(), &srv.url()).await;
+    let bulletin = "新品发布，全场八折，欢迎来电咨询。".repeat(15);
+    a.edit_own(None, &[Edit::set(Field::Bulletin, bulletin.as_str())])
+        .await
+        .unwrap();
+    a.publish(None).await.unwrap();
+    let share = a.own_share(None).await.unwrap();
+    let src = CopySource {
+        card: &share.card,
+        keys: &share.keys,
+        version: share.version,
+    };
+    let payload = nfc_message(&share.link, Some(&src), Tag::Ntag215).unwrap();
+    assert!(payload.offline_included);
+    assert!(
+        payload.dropped_fields.contains(&Field::Bulletin),
+        "{payload:?}"
+    );
+
+    // Read while the server is down: saved at once, live, partial.
+    let addr = srv.stop().await;
+    let b = device(dir.path(), "b", "http://127.0.0.1:9").await;
+    let added = b.add_nfc(&payload.bytes).await.unwrap();
+    let id = added[0].id.clone();
+    let rc = b.get(&id).await.unwrap();
+    assert!(rc.live);
+    assert_eq!(rc.source, livecard_core::Source::Nfc);
+    assert_eq!(rc.card.bulletin, "");
+    assert_eq!(rc.card.company, "武当科技");
+    assert!(b.is_partial(&id).await.unwrap());
+    // Reading the same tag again keeps one card.
+    assert_eq!(b.add_nfc(&payload.bytes).await.unwrap()[0].id, id);
+
+    // Server back: sync asks for the full record (version 0) and completes the card.
+    let srv = Server::start(dir.path(), Some(addr)).await;
+    let r = b.sync().await.unwrap();
+    assert_eq!((r.updated, r.requests), (1, 1), "{r:?}");
+    assert!(!b.is_partial(&id).await.unwrap());
+    assert_eq!(b.get(&id).await.unwrap().card.bulletin, bulletin);
+    assert!(
+        b.changes(&id).await.unwrap().is_empty(),
+        "completing an offline copy is not a change"
+    );
+    srv.stop().await;
+}
