@@ -350,6 +350,35 @@ mod tests {
         }
     }
 
+    /// The real OS keystore: a round trip where it is reachable (e.g. under `keyctl session -`),
+    /// otherwise an error that says how to make it reachable — never a silent fallback.
+    #[test]
+    fn os_store_round_trips_or_explains() {
+        let store = match OsStore::new() {
+            Ok(s) => s,
+            Err(e) => {
+                assert!(e.to_string().starts_with("keystore:"), "{e}");
+                return;
+            }
+        };
+        let mut r = [0u8; 8];
+        getrandom::fill(&mut r).unwrap();
+        let name = format!("test/{}", data_encoding::HEXLOWER.encode(&r));
+        match store.set(&name, b"s3cret") {
+            Ok(()) => {
+                assert_eq!(store.get(&name).unwrap().unwrap().as_slice(), b"s3cret");
+                store.delete(&name).unwrap();
+                assert_eq!(store.get(&name).unwrap(), None);
+            }
+            Err(e) => {
+                #[cfg(target_os = "linux")]
+                assert!(e.to_string().contains("keyctl session"), "{e}");
+                #[cfg(not(target_os = "linux"))]
+                assert!(e.to_string().starts_with("keystore:"), "{e}");
+            }
+        }
+    }
+
     #[test]
     fn spec_parsing() {
         assert!(from_spec("memory").is_ok());
