@@ -13,7 +13,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
-    let (config, data_dir) = cli.to_config();
+    let (mut config, data_dir) = cli.to_config();
     if let Some(dir) = data_dir {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create data directory {}", dir.display()))?;
@@ -22,6 +22,10 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", cli.listen))?;
     let addr = listener.local_addr()?;
+    if cli.public_url.is_none() {
+        // `--listen 127.0.0.1:0`: links must name the port actually bound, not port 0.
+        config.public_url = format!("http://{addr}");
+    }
     let backend = config
         .database_url
         .split(':')
