@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests of the real desktop app: builds the UI and the app, starts Xvfb when there
 # is no display, and runs tests/tests/e2e_app.rs (each test starts its own tauri-driver on
-# free ports and a fresh data directory). Screenshots land in docs/screenshots/.
+# free ports and a fresh data directory; the live-card tours also start a real livecard-server
+# on 127.0.0.1 and publish with the real livecard CLI). Screenshots land in docs/screenshots/.
 #
 # Needs (Debian): libwebkit2gtk-4.1-dev build-essential xvfb webkit2gtk-driver, Node 20+ with
 # npm, and `cargo install tauri-driver --locked --version ^2`.
@@ -58,8 +59,8 @@ echo "== e2e: UI (npm ci, vitest, build)"
   npm run --silent build
 )
 
-echo "== e2e: app (cargo build -p livecard-app, embeds ui/dist)"
-cargo build -p livecard-app
+echo "== e2e: app (cargo build -p livecard-app, embeds ui/dist), sync server and CLI"
+cargo build -p livecard-app -p livecard-server -p livecard-cli
 
 echo "== e2e: driving the app on $DISPLAY"
 cargo test -p livecard-tests --features e2e --test e2e_app -- "$@"

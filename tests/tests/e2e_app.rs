@@ -71,7 +71,8 @@ struct Driver {
 }
 
 impl Driver {
-    fn start(log_dir: &Path) -> Driver {
+    /// `env` reaches the app: tauri-driver and WebKitWebDriver pass their environment on.
+    fn start(log_dir: &Path, env: &[(String, String)]) -> Driver {
         let port = free_port();
         let native_port = loop {
             let p = free_port();
@@ -84,6 +85,7 @@ impl Driver {
         let err = out.try_clone().expect("clone log handle");
         let program = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
         let child = Command::new(&program)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
             .stdin(Stdio::null())
@@ -144,6 +146,12 @@ struct App {
 impl App {
     /// Start the app on a fresh data directory; `settings` (if any) is written there first.
     async fn launch(settings: Option<serde_json::Value>) -> App {
+        App::launch_with(settings, None).await
+    }
+
+    /// [`App::launch`] pointed at a sync server (LIVECARD_SERVER), with a file keystore in
+    /// its data directory (headless Linux has no session keyring) and the test hooks on.
+    async fn launch_with(settings: Option<serde_json::Value>, server: Option<&Server>) -> App {
         let lock = ONE_APP_AT_A_TIME.lock().await;
         let data = tempfile::tempdir().expect("tempdir");
         let app_dir = data.path().join("app");
@@ -151,7 +159,17 @@ impl App {
         if let Some(s) = settings {
             std::fs::write(app_dir.join("settings.json"), s.to_string()).expect("write settings");
         }
-        let driver = Driver::start(data.path());
+        let mut env = vec![
+            (
+                "LIVECARD_KEYSTORE".to_string(),
+                format!("insecure-file:{}", data.path().join("app-keys").display()),
+            ),
+            ("LIVECARD_DEV_HOOKS".to_string(), "1".to_string()),
+        ];
+        if let Some(srv) = server {
+            env.push(("LIVECARD_SERVER".to_string(), srv.url.clone()));
+        }
+        let driver = Driver::start(data.path(), &env);
         let caps = json!({
             "browserName": "wry",
             "tauri:options": {
@@ -241,7 +259,18 @@ impl App {
 
     async fn type_into(&self, id: &str, text: &str) {
         let el = self.by_id(id).await;
-        el.clear().await.expect("clear");
+        // Scrolled to the middle: below the fold of a long screen, WebKitWebDriver may call
+        // the element not interactable.
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'});",
+                vec![serde_json::to_value(&el).expect("element as JSON")],
+            )
+            .await
+            .expect("scroll into view");
+        el.clear()
+            .await
+            .unwrap_or_else(|e| panic!("clear {id}: {e}; page text:\n{}", "(see screenshot)"));
         el.send_keys(text).await.expect("send_keys");
     }
 
@@ -296,6 +325,153 @@ impl App {
     }
 }
 
+/// The directory of the binaries built next to the app (`livecard-server`, `livecard`).
+fn bin_dir() -> PathBuf {
+    app_binary()
+        .parent()
+        .expect("the app binary has a directory")
+        .to_path_buf()
+}
+
+/// A real `livecard-server` (built by `cargo build -p livecard-server`) on a free port of
+/// 127.0.0.1 with its own SQLite data directory; stopped with SIGTERM when dropped.
+struct Server {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().expect("server tempdir");
+        let bin = bin_dir().join("livecard-server");
+        assert!(
+            bin.exists(),
+            "{} is missing: `cargo build -p livecard-server` (scripts/e2e.sh does)",
+            bin.display()
+        );
+        // A fixed port (not 0): share links are built from the listen address.
+        let port = free_port();
+        let log = std::fs::File::create(dir.path().join("server.log")).expect("server log");
+        let mut child = Command::new(&bin)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(["--rate-per-second", "0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        // Blocks until the server says it listens, or its stdout closes (it exited).
+        let url = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(u) = line.strip_prefix("livecard-server listening on ") {
+                        break u.trim().to_string();
+                    }
+                }
+                _ => panic!(
+                    "livecard-server exited before listening; log:\n{}",
+                    std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default()
+                ),
+            }
+        };
+        Server {
+            child,
+            url,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            // SAFETY: kill(2) with a pid we spawned and still own (not yet reaped).
+            unsafe {
+                libc::kill(pid, libc::SIGTERM);
+            }
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Another person with the real `livecard` CLI: their own data directory and keystore.
+struct Owner {
+    dir: tempfile::TempDir,
+    server: String,
+}
+
+impl Owner {
+    fn new(server: &Server) -> Owner {
+        Owner {
+            dir: tempfile::tempdir().expect("owner tempdir"),
+            server: server.url.clone(),
+        }
+    }
+
+    /// Run `livecard ARGS…` against the server; its stdout (panics with stderr on failure).
+    fn run(&self, args: &[&str]) -> String {
+        let bin = bin_dir().join("livecard");
+        assert!(
+            bin.exists(),
+            "{} is missing: `cargo build -p livecard-cli` (scripts/e2e.sh does)",
+            bin.display()
+        );
+        let out = Command::new(&bin)
+            .arg("--data-dir")
+            .arg(self.dir.path().join("data"))
+            .args(["--server", &self.server])
+            .args(args)
+            .env(
+                "LIVECARD_KEYSTORE",
+                format!("insecure-file:{}", self.dir.path().join("keys").display()),
+            )
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
+        assert!(
+            out.status.success(),
+            "livecard {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// `me publish --json`: the share link.
+    fn publish(&self) -> String {
+        let out = self.run(&["me", "publish", "--json"]);
+        let v: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("publish JSON {out:?}: {e}"));
+        v["link"]
+            .as_str()
+            .expect("publish JSON has a link")
+            .to_string()
+    }
+}
+
+/// A recorded accelerometer trace from crates/livecard-actions/traces/ as JSON samples.
+fn trace_samples(name: &str) -> serde_json::Value {
+    let path = repo_root().join(format!("crates/livecard-actions/traces/{name}.csv"));
+    let text = std::fs::read_to_string(&path).expect("trace file");
+    let samples: Vec<serde_json::Value> = text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: Vec<f64> = l
+                .split(',')
+                .map(|x| x.trim().parse().expect("a number in the trace"))
+                .collect();
+            json!({"t_ms": v[0], "x": v[1], "y": v[2], "z": v[3]})
+        })
+        .collect();
+    serde_json::Value::Array(samples)
+}
+
 /// Width and height from a PNG's IHDR chunk.
 fn png_size(png: &[u8]) -> Option<(u32, u32)> {
     if png.len() < 24 || &png[..8] != b"\x89PNG\r\n\x1a\n" {
@@ -330,11 +506,64 @@ fn write_vcf(app: &App) -> PathBuf {
     path
 }
 
-/// The whole first-run tour in one theme, with a screenshot of every screen:
-/// onboarding → create my card → my card → empty list → import a .vcf → list → search by
-/// pinyin initials → card detail with a note and a tag → settings.
+/// Wait until the card list holds exactly one row and it shows `name`.
+async fn wait_one_row(app: &App, name: &'static str) {
+    app.wait_for(
+        &format!("one card row showing {name}"),
+        move |c| async move {
+            let rows = c.find_all(Locator::Css("[data-testid='card-row']")).await?;
+            Ok(rows.len() == 1 && rows[0].text().await?.contains(name))
+        },
+    )
+    .await;
+}
+
+/// Open 李四 from the list through a pinyin-initials search ("ls").
+async fn open_lisi(app: &App) {
+    app.click("tab-cards").await;
+    app.type_into("search", "ls").await;
+    wait_one_row(app, "李四").await;
+    app.click("card-row").await;
+    app.wait_text("detail-name", "李四").await;
+}
+
+/// The whole tour in one theme against a real local server, with a screenshot of every
+/// screen: onboarding → create my card (published: the QR of its link shows) → empty list →
+/// import a .vcf and add 李四's share link (published by the real CLI) → list → search by
+/// pinyin initials → detail with note and tag → 李四's detail with actions → the owner edits
+/// 李四 through the CLI → reopening shows the new number, the badge and the history →
+/// gestures on → an injected lift trace shows the countdown → settings.
 async fn tour(theme: &str) {
-    let app = App::launch(Some(json!({"language": "en", "theme": theme}))).await;
+    let server = Server::start();
+    let lisi = Owner::new(&server);
+    lisi.run(&[
+        "me",
+        "edit",
+        "--set",
+        "name=李四",
+        "--set",
+        "mobile=13800138000",
+        "--set",
+        "company=四海贸易",
+        "--set",
+        "title=经理",
+        "--set",
+        "email=lisi@sihai.example",
+        "--set",
+        "qq=12345678",
+        "--set",
+        "website=https://sihai.example",
+        "--set",
+        "address=上海市浦东新区世纪大道 100 号",
+    ]);
+    let link = lisi.publish();
+    assert!(link.starts_with(&server.url), "{link} is on {}", server.url);
+
+    let app = App::launch_with(
+        Some(json!({"language": "en", "theme": theme})),
+        Some(&server),
+    )
+    .await;
 
     // Onboarding on a fresh data directory.
     app.by_id("onboarding").await;
@@ -353,18 +582,42 @@ async fn tour(theme: &str) {
     app.type_into("field-email-0", "zsf@wudang.example").await;
     app.click("editor-save").await;
 
-    // My card shows it, the number normalised by the core.
+    // My card shows it, the number normalised by the core, published on save: the QR (an
+    // SVG made by the core) of a share link on our server.
     app.wait_text("me-name", "张三丰").await;
     app.wait_text("me-card", "+8613800138000").await;
     app.wait_text("me-work", "武当派").await;
+    let qr = app.by_id("me-qr").await;
+    let my_link = qr
+        .attr("data-link")
+        .await
+        .expect("data-link")
+        .expect("the QR names its link");
+    assert!(
+        my_link.starts_with(&format!("{}/c/", server.url)) && my_link.contains('#'),
+        "{my_link}"
+    );
+    assert_eq!(
+        app.count("[data-testid='me-qr'] svg").await,
+        1,
+        "the QR is an SVG"
+    );
+    app.wait_text("me-link", &my_link).await;
     app.screenshot(&format!("03-my-card-{theme}")).await;
+    app.click("me-offline").await;
+    assert!(app.count("[data-testid='me-offline-qr'] svg").await <= 1);
+    app.by_id("me-offline-qr").await;
+    app.screenshot(&format!("03b-my-card-offline-qr-{theme}"))
+        .await;
+    app.click("me-offline").await;
+    app.by_id("me-qr").await;
 
     // The received list starts empty and says how to add cards.
     app.click("tab-cards").await;
     app.wait_text("cards-empty", ".vcf").await;
     app.screenshot(&format!("04-cards-empty-{theme}")).await;
 
-    // Add: the file picker gets a real .vcf path.
+    // Add: the file picker gets a real .vcf path; then 李四's share link is pasted.
     app.click("cards-empty-add").await;
     let vcf = write_vcf(&app);
     let input = app.by_id("vcf-file").await;
@@ -374,23 +627,23 @@ async fn tour(theme: &str) {
         .expect("send a file path to the file input");
     app.wait_text("add-results", "Added 张三丰").await;
     app.wait_text("add-results", "Added John Doe").await;
+    app.type_into("paste", &link).await;
+    app.click("paste-add").await;
+    app.wait_text("add-results", "Added 李四").await;
     app.screenshot(&format!("05-add-{theme}")).await;
 
-    // The list shows both; "zsf" finds 张三丰 alone.
+    // The list shows all three; "zsf" finds 张三丰 alone.
     app.click("tab-cards").await;
     app.wait_text("card-list", "John Doe").await;
     app.wait_text("card-list", "张三丰").await;
-    assert_eq!(app.count("[data-testid='card-row']").await, 2);
+    app.wait_text("card-list", "李四").await;
+    assert_eq!(app.count("[data-testid='card-row']").await, 3);
     app.screenshot(&format!("06-cards-{theme}")).await;
     app.type_into("search", "zsf").await;
-    app.wait_for("search for zsf to leave one card", |c| async move {
-        let rows = c.find_all(Locator::Css("[data-testid='card-row']")).await?;
-        Ok(rows.len() == 1 && rows[0].text().await?.contains("张三丰"))
-    })
-    .await;
+    wait_one_row(&app, "张三丰").await;
     app.screenshot(&format!("07-search-{theme}")).await;
 
-    // Detail: every field, my own note and tag.
+    // Detail of an imported card: every field, my own note and tag.
     app.click("card-row").await;
     app.wait_text("detail-name", "张三丰").await;
     app.wait_text("detail", "zsf@wudang.example").await;
@@ -407,19 +660,99 @@ async fn tour(theme: &str) {
     .await;
     app.screenshot(&format!("08-detail-{theme}")).await;
 
+    // 李四's live card: synced, with the actions livecard-actions built for each field.
+    open_lisi(&app).await;
+    app.wait_text("detail-sync", "Synced").await;
+    app.wait_text("detail-actions", "+8613800138000").await;
+    for kind in [
+        "call", "sms", "copy", "email", "open_app", "open_web", "map",
+    ] {
+        let n = app
+            .count(&format!(
+                "[data-testid='detail-actions'] [data-action='{kind}']"
+            ))
+            .await;
+        assert!(n >= 1, "no {kind} action on 李四's card");
+    }
+    app.screenshot(&format!("12-detail-actions-{theme}")).await;
+
+    // The owner changes the mobile number through the CLI; reopening shows it, the
+    // "changed" badge and the history old → new.
+    lisi.run(&["me", "edit", "--set", "mobile=13900139000"]);
+    lisi.publish();
+    app.click("tab-cards").await;
+    open_lisi(&app).await;
+    app.wait_text("detail-actions", "+8613900139000").await;
+    app.wait_text("detail-changed", "Changed").await;
+    app.wait_text("detail-history", "+8613800138000").await;
+    app.wait_text("detail-history", "+8613900139000").await;
+    app.screenshot(&format!("13-detail-changed-{theme}")).await;
+    let history = app.by_id("detail-history").await;
+    app.client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![serde_json::to_value(&history).expect("element as JSON")],
+        )
+        .await
+        .expect("scroll to the history");
+    app.screenshot(&format!("13b-detail-history-{theme}")).await;
+
+    // Gestures: opt in, open the card, feed a recorded lift trace through the same path as
+    // DeviceMotion samples: the countdown to the call shows, and Cancel stops it.
     app.click("tab-settings").await;
     app.by_id("version").await;
+    app.click("gestures").await;
+    app.wait_for("gestures saved", |c| async move {
+        c.execute(
+            "return document.querySelector(\"[data-testid='gestures']\").checked",
+            vec![],
+        )
+        .await
+        .map(|v| v == json!(true))
+    })
+    .await;
     app.screenshot(&format!("09-settings-{theme}")).await;
+    open_lisi(&app).await;
+    app.by_id("detail-gestures").await;
+    app.wait_for("the gesture test hook", |c| async move {
+        c.execute("return typeof window.__livecardDev === 'object'", vec![])
+            .await
+            .map(|v| v == json!(true))
+    })
+    .await;
+    let hit = app
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             window.__livecardDev.feedGesture(arguments[0], 60)\
+               .then(h => done(h ? h.gesture + ' ' + h.action.url : 'none'), e => done('error ' + e));",
+            vec![trace_samples("lift_up-lift-01")],
+        )
+        .await
+        .expect("feed the trace");
+    assert_eq!(hit, json!("lift_up tel:+8613900139000"), "{hit}");
+    app.wait_text("gesture-countdown", "+8613900139000").await;
+    app.screenshot(&format!("14-gesture-countdown-{theme}"))
+        .await;
+    app.click("gesture-cancel").await;
+    app.wait_for("the countdown to close", |c| async move {
+        Ok(
+            c.find_all(Locator::Css("[data-testid='gesture-countdown']"))
+                .await?
+                .is_empty(),
+        )
+    })
+    .await;
     app.close().await;
 }
 
 #[tokio::test]
-async fn tour_light_creates_my_card_imports_searches_and_screenshots() {
+async fn tour_light_publishes_adds_a_live_card_sees_its_update_and_screenshots() {
     tour("light").await;
 }
 
 #[tokio::test]
-async fn tour_dark_creates_my_card_imports_searches_and_screenshots() {
+async fn tour_dark_publishes_adds_a_live_card_sees_its_update_and_screenshots() {
     tour("dark").await;
 }
 

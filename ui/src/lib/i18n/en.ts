@@ -146,7 +146,7 @@ export const en = {
   'detail.refresh': "Refresh",
   'detail.refreshing': "Refreshing…",
   'detail.changed': "Changed",
-  'detail.updatedNow': "Updated: {count} changes",
+  'detail.updatedNow': "Just updated: {count} field(s) changed",
   'detail.history': "Change history",
   'detail.partial': "Offline copy: the full card arrives at the next sync.",
   'detail.tempDial': "Dialled while valid",
