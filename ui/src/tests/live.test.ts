@@ -204,3 +204,47 @@ describe('add', () => {
     expect(seen).not.toContain('import_text');
   });
 });
+
+describe('gestures on the card detail', () => {
+  it('starts a classifier, shows the countdown on a hit, and Cancel closes it without opening', async () => {
+    session.settings = { ...session.settings, gestures: true };
+    const cmds: string[] = [];
+    mockIPC((cmd) => {
+      cmds.push(cmd);
+      if (cmd === 'card_view' || cmd === 'card_refresh') return view();
+      if (cmd === 'card_actions') return fields;
+      if (cmd === 'action_labels') return { 'gesture.lift_up': 'Lift to ear' };
+      if (cmd === 'app_info') return { version: '0', data_dir: '/x', dev_hooks: true };
+      if (cmd === 'gesture_feed') return { gesture: 'lift_up', action: fields[0].actions[0] };
+      return null;
+    });
+    render(CardDetail, { id: 'r1' });
+    await waitFor(() => expect(cmds).toContain('gesture_start'));
+    const dev = await waitFor(() => {
+      const d = (window as unknown as { __livecardDev?: { feedGesture: (s: unknown[], n?: number) => Promise<unknown> } }).__livecardDev;
+      expect(d).toBeDefined();
+      return d!;
+    });
+    await dev.feedGesture([{ t_ms: 0, x: 0, y: 9.8, z: 0 }], 30);
+    expect(await screen.findByTestId('gesture-countdown')).toHaveTextContent('Calling +8613800138000 in 30');
+    await fireEvent.click(screen.getByTestId('gesture-cancel'));
+    await waitFor(() => expect(screen.queryByTestId('gesture-countdown')).toBeNull());
+    expect(cmds).not.toContain('plugin:opener|open_url');
+  });
+
+  it('stays off unless the user opted in', async () => {
+    const cmds: string[] = [];
+    mockIPC((cmd) => {
+      cmds.push(cmd);
+      if (cmd === 'card_view' || cmd === 'card_refresh') return view();
+      if (cmd === 'card_actions') return fields;
+      if (cmd === 'action_labels') return {};
+      return null;
+    });
+    render(CardDetail, { id: 'r1' });
+    await screen.findByTestId('detail-name');
+    await waitFor(() => expect(cmds).toContain('card_refresh'));
+    expect(cmds).not.toContain('gesture_start');
+    expect(screen.queryByTestId('detail-gestures')).toBeNull();
+  });
+});
