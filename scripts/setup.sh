@@ -17,6 +17,7 @@ APT_PACKAGES=(
   chromium chromium-driver
   zbar-tools
   keyutils
+  fonts-wqy-microhei
   python3 python3-pip
   nodejs npm
 )
@@ -53,6 +54,14 @@ fi
 if ! python3 -c 'import ndef' 2>/dev/null; then
   echo "setup: pip install ndeflib"
   python3 -m pip install -q ndeflib 2>/dev/null || python3 -m pip install -q --break-system-packages ndeflib
+fi
+
+# Node.js: Vite 7 needs Node 20.19 or newer (Debian 12's own nodejs is 18).
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node.js $(node --version 2>/dev/null || echo missing) is too old: the UI build needs Node 20.19+." >&2
+  echo "setup: install Node 20 or 22 (e.g. from your distribution's backports or nodejs.org), then rerun." >&2
+  exit 1
 fi
 
 # The web UI: the app embeds ui/dist at compile time, so build it before any cargo build.
