@@ -163,6 +163,7 @@ fn open(file: &[u8], pass: &str) -> Result<Zeroizing<Vec<u8>>> {
 impl Core {
     /// The keys of every published own card, encrypted under `passphrase` (the file's bytes).
     pub async fn export_keys(&self, passphrase: &str) -> Result<Vec<u8>> {
+        self.ensure_unlocked().await?;
         if passphrase.chars().count() < 8 {
             return Err(CoreError::InvalidInput(
                 "passphrase: at least 8 characters / 密码至少 8 个字符".into(),
@@ -207,6 +208,7 @@ impl Core {
     /// this device does not have becomes a new own card (as last published), so publishing
     /// from here continues the same card.
     pub async fn import_keys(&self, file: &[u8], passphrase: &str) -> Result<KeysImported> {
+        self.ensure_unlocked().await?;
         let plain = open(file, passphrase)?;
         let p: Plain = serde_json::from_slice(&plain).map_err(bad)?;
         let mut out = KeysImported {

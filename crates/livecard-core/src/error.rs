@@ -65,6 +65,35 @@ pub enum CoreError {
     /// A key backup did not decrypt.
     #[error("wrong passphrase, or the key backup is damaged / 密码错误或文件已损坏")]
     WrongPassphrase,
+    /// The PIN lock refused: locked (kind `locked`), wrong PIN, must wait, bad PIN format …
+    /// (kind = the lock's own code, e.g. `wrong_pin`, `must_wait`).
+    #[error("{}", lock_text(.0))]
+    Lock(livecard_lock::LockError),
+    /// A PIN is set for this data directory (`meta.pin_set`) but its state is missing from the
+    /// keystore: card data stays closed (fail closed). Kind `locked`.
+    #[error("livecard is locked: a PIN is set for this data directory but its lock state is missing from the keystore ({store}); card data stays closed until the keystore is restored / 已设置 PIN 码，但钥匙串中的锁定状态丢失，名片数据保持锁定")]
+    LockStateMissing { store: String },
+    /// Too many wrong PINs with wipe-after-N on: the received cards were erased. Kind `wiped`.
+    #[error("too many wrong PINs: {erased} received cards were erased / PIN 码错误次数过多，已清除 {erased} 张收到的名片")]
+    Wiped { erased: u64 },
+}
+
+fn lock_text(e: &livecard_lock::LockError) -> String {
+    use livecard_lock::{Lang, LockError};
+    let mut s = format!("{} / {}", e.message(Lang::En), e.message(Lang::Zh));
+    if matches!(
+        e,
+        LockError::Storage(_) | LockError::CorruptState(_) | LockError::Hash(_)
+    ) {
+        s.push_str(&format!(" ({e})"));
+    }
+    s
+}
+
+impl From<livecard_lock::LockError> for CoreError {
+    fn from(e: livecard_lock::LockError) -> Self {
+        CoreError::Lock(e)
+    }
 }
 
 impl From<FieldError> for CoreError {
@@ -110,6 +139,14 @@ impl CoreError {
             CoreError::Keystore(_) => "keystore",
             CoreError::NoServer => "no_server",
             CoreError::WrongPassphrase => "wrong_passphrase",
+            CoreError::Lock(e) => match e {
+                livecard_lock::LockError::Locked | livecard_lock::LockError::WipeRequired => {
+                    "locked"
+                }
+                e => e.code(),
+            },
+            CoreError::LockStateMissing { .. } => "locked",
+            CoreError::Wiped { .. } => "wiped",
         }
     }
 
@@ -118,6 +155,14 @@ impl CoreError {
         match self {
             CoreError::InvalidField(e) => Some(&e.field),
             CoreError::InvalidCard(e) if e.errors.len() == 1 => Some(&e.errors[0].field),
+            _ => None,
+        }
+    }
+
+    /// Seconds before a PIN may be tried, for lock errors that imply a wait.
+    pub fn wait_secs(&self) -> Option<u64> {
+        match self {
+            CoreError::Lock(e) => e.wait_secs(),
             _ => None,
         }
     }
@@ -133,11 +178,16 @@ impl CoreError {
 impl Serialize for CoreError {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let field = self.field();
-        let mut st = s.serialize_struct("CoreError", if field.is_some() { 3 } else { 2 })?;
+        let wait = self.wait_secs();
+        let n = 2 + usize::from(field.is_some()) + usize::from(wait.is_some());
+        let mut st = s.serialize_struct("CoreError", n)?;
         st.serialize_field("kind", self.kind())?;
         st.serialize_field("message", &self.to_string())?;
         if let Some(f) = field {
             st.serialize_field("field", f)?;
+        }
+        if let Some(w) = wait {
+            st.serialize_field("wait_secs", &w)?;
         }
         st.end()
     }

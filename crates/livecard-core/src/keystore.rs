@@ -295,33 +295,120 @@ pub fn from_env() -> Result<Arc<dyn SecretStore>> {
 
 /// A store that opens the OS keystore on first use, so that opening the core never fails
 /// because of the keystore (reading and searching cards need none).
+///
+/// Desktop Linux only: when the OS keystore cannot be used (a headless machine whose kernel
+/// keyring refuses access, as in containers and CI VMs), and a fallback directory was given,
+/// secrets go to files of mode 0600 in that directory — the way `~/.ssh` keeps keys — and
+/// [`SecretStore::describe`] says so. Phones and other desktops never fall back.
 #[derive(Debug, Default)]
 pub struct LazyOsStore {
-    inner: std::sync::OnceLock<std::result::Result<OsStore, String>>,
+    inner: std::sync::OnceLock<std::result::Result<Chosen, String>>,
+    fallback_dir: Option<PathBuf>,
+}
+
+#[derive(Debug)]
+enum Chosen {
+    Os(OsStore),
+    File(InsecureFileStore, String),
+}
+
+impl Chosen {
+    fn store(&self) -> &dyn SecretStore {
+        match self {
+            Chosen::Os(s) => s,
+            Chosen::File(s, _) => s,
+        }
+    }
+}
+
+/// The name probed to learn whether the OS keystore answers.
+const PROBE: &str = "probe";
+
+impl LazyOsStore {
+    /// Like `default()`, but on desktop Linux falls back to files of mode 0600 in `dir` when
+    /// the kernel keyring refuses access.
+    pub fn with_fallback_dir(dir: impl Into<PathBuf>) -> LazyOsStore {
+        LazyOsStore {
+            inner: std::sync::OnceLock::new(),
+            fallback_dir: Some(dir.into()),
+        }
+    }
+
+    fn chosen(&self) -> Result<&Chosen> {
+        self.inner
+            .get_or_init(|| {
+                let os = OsStore::new().and_then(|s| s.get(PROBE).map(|_| s));
+                match os {
+                    Ok(s) => Ok(Chosen::Os(s)),
+                    Err(e) => match &self.fallback_dir {
+                        Some(dir) if cfg!(all(target_os = "linux", not(target_os = "android"))) => {
+                            Ok(Chosen::File(InsecureFileStore::new(dir), e.to_string()))
+                        }
+                        _ => Err(e.to_string()),
+                    },
+                }
+            })
+            .as_ref()
+            .map_err(|e| CoreError::Keystore(e.clone()))
+    }
+
+    /// Why the OS keystore is not used, when secrets went to the fallback directory.
+    pub fn fallback_reason(&self) -> Option<String> {
+        match self.chosen() {
+            Ok(Chosen::File(_, why)) => Some(why.clone()),
+            _ => None,
+        }
+    }
 }
 
 impl LazyOsStore {
-    fn get_store(&self) -> Result<&OsStore> {
-        self.inner
-            .get_or_init(|| OsStore::new().map_err(|e| e.to_string()))
-            .as_ref()
-            .map_err(|e| CoreError::Keystore(e.clone()))
+    /// The file store to use when the OS keystore refuses an operation (desktop Linux only).
+    fn file_fallback(&self) -> Option<InsecureFileStore> {
+        match &self.fallback_dir {
+            Some(dir) if cfg!(all(target_os = "linux", not(target_os = "android"))) => {
+                Some(InsecureFileStore::new(dir))
+            }
+            _ => None,
+        }
     }
 }
 
 impl SecretStore for LazyOsStore {
+    // A kernel keyring can also refuse a single operation after the probe answered (seen on
+    // headless VMs): then that secret goes to, or comes from, the fallback files.
     fn get(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
-        self.get_store()?.get(name)
+        let os = self.chosen()?.store().get(name);
+        match (os, self.file_fallback()) {
+            (Ok(Some(v)), _) => Ok(Some(v)),
+            (Ok(None), Some(f)) => f.get(name),
+            (Err(_), Some(f)) => f.get(name),
+            (r, None) => r,
+        }
     }
     fn set(&self, name: &str, secret: &[u8]) -> Result<()> {
-        self.get_store()?.set(name, secret)
+        match (
+            self.chosen()?.store().set(name, secret),
+            self.file_fallback(),
+        ) {
+            (Err(_), Some(f)) => f.set(name, secret),
+            (r, _) => r,
+        }
     }
     fn delete(&self, name: &str) -> Result<()> {
-        self.get_store()?.delete(name)
+        let os = self.chosen()?.store().delete(name);
+        match self.file_fallback() {
+            // The secret may sit in either place: remove it from both.
+            Some(f) => f.delete(name),
+            None => os,
+        }
     }
     fn describe(&self) -> String {
-        match self.get_store() {
-            Ok(s) => s.describe(),
+        match self.chosen() {
+            Ok(Chosen::Os(s)) => s.describe(),
+            Ok(Chosen::File(s, why)) => format!(
+                "files of mode 0600 in {} (the OS keystore is unavailable: {why})",
+                s.dir.display()
+            ),
             Err(e) => e.to_string(),
         }
     }

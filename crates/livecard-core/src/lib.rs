@@ -1,11 +1,11 @@
 //! livecard's client core: the local store (own cards, received cards with private notes and
 //! tags), instant search with pinyin, import/export, publishing and sync (`owner`, `sync`,
-//! `api`), the owner's keys (`keystore`, `backup`); later the PIN lock.
+//! `api`), the owner's keys (`keystore`, `backup`) and the PIN lock (`lock`).
 //!
 //! [`Core`] is the API the CLI and the Tauri app both call: every user operation is a method
-//! on it. It owns a [`Store`] (SQLite through sqlx) and the default phone region. Later work
-//! adds sync, keys and the lock behind the same methods (e.g. a lock check at the top of each
-//! method that returns card data).
+//! on it. It owns a [`Store`] (SQLite through sqlx) and the default phone region. Every method
+//! that returns, exports or changes card data first checks the PIN lock and fails with an error
+//! of kind `locked` while it is locked (see [`lock`]).
 
 pub mod api;
 pub mod backup;
@@ -13,6 +13,7 @@ pub mod error;
 pub mod import;
 pub mod keys;
 pub mod keystore;
+pub mod lock;
 pub mod model;
 pub mod owner;
 pub mod qr;
@@ -31,6 +32,7 @@ use livecard_format::{vcard, Card, Field, Limits, Region};
 pub use backup::KeysImported;
 pub use error::{CoreError, Result};
 pub use keystore::SecretStore;
+pub use livecard_lock::{Clock, LockStatus, ManualClock};
 pub use model::{
     AddOutcome, AddStatus, CardSummary, Edit, EditOp, EditValue, OwnCard, ReceivedCard, Sort,
     Source, Status,
@@ -51,6 +53,8 @@ pub struct Core {
     server: Option<String>,
     /// The HTTP client, made on first use.
     http: std::sync::OnceLock<reqwest::Client>,
+    /// The PIN lock (loaded from the keystore only when `meta.pin_set` says a PIN is set).
+    lock: lock::LockCell,
 }
 
 /// What `add_contacts` did: one outcome per card read, plus cards that were skipped.
@@ -65,12 +69,14 @@ impl Core {
     /// Opens the store in `data_dir` (created if missing). `region` is the default for phone
     /// numbers typed without a country code.
     pub async fn open(data_dir: impl AsRef<Path>, region: Region) -> Result<Core> {
+        let keys_dir = data_dir.as_ref().join("keys");
         Ok(Core {
             store: Store::open(data_dir).await?,
             region,
-            secrets: Arc::new(keystore::LazyOsStore::default()),
+            secrets: Arc::new(keystore::LazyOsStore::with_fallback_dir(keys_dir)),
             server: None,
             http: std::sync::OnceLock::new(),
+            lock: lock::LockCell::default(),
         })
     }
 
@@ -103,6 +109,8 @@ impl Core {
         &self.secrets
     }
 
+    /// The raw store. It bypasses the PIN lock: for tests and shutdown (`close`), never to
+    /// show card data.
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -115,11 +123,13 @@ impl Core {
 
     /// All own cards, the default first.
     pub async fn own_cards(&self) -> Result<Vec<OwnCard>> {
+        self.ensure_unlocked().await?;
         self.store.list_own().await
     }
 
     /// The own card `id`, or the default one.
     pub async fn own_card(&self, id: Option<&str>) -> Result<OwnCard> {
+        self.ensure_unlocked().await?;
         match id {
             Some(id) => self.store.get_own(id).await,
             None => self.store.default_own().await?.ok_or(CoreError::NoOwnCard),
@@ -130,6 +140,7 @@ impl Core {
     /// yet). All or nothing: the first refused value is returned, naming its field, and
     /// nothing is saved.
     pub async fn edit_own(&self, id: Option<&str>, edits: &[Edit]) -> Result<OwnCard> {
+        self.ensure_unlocked().await?;
         let current = match id {
             Some(id) => Some(self.store.get_own(id).await?),
             None => self.store.default_own().await?,
@@ -148,6 +159,7 @@ impl Core {
 
     /// Creates another own card from `edits` (the first own card becomes the default).
     pub async fn create_own(&self, edits: &[Edit]) -> Result<OwnCard> {
+        self.ensure_unlocked().await?;
         let mut card = Card::default();
         apply_edits(&mut card, edits, self.region)?;
         self.store.create_own(card).await
@@ -160,6 +172,7 @@ impl Core {
         id: Option<&str>,
         bytes: &[u8],
     ) -> Result<(OwnCard, Vec<String>)> {
+        self.ensure_unlocked().await?;
         let (mut cards, _) = import::parse_contacts(bytes, self.region)?;
         if cards.is_empty() {
             return Err(CoreError::ImportFailed("the file holds no card".into()));
@@ -187,20 +200,24 @@ impl Core {
 
     /// The own card as vCard 4.0 text.
     pub async fn own_vcard(&self, id: Option<&str>) -> Result<String> {
+        self.ensure_unlocked().await?;
         Ok(vcard::to_vcard(&self.own_card(id).await?.card))
     }
 
     /// Patent claim 2: a new own card from a received one (company, address, website, fax,
     /// industry).
     pub async fn seed_own_from(&self, received_id: &str) -> Result<OwnCard> {
+        self.ensure_unlocked().await?;
         self.store.seed_own_from(received_id).await
     }
 
     pub async fn set_default_own(&self, id: &str) -> Result<OwnCard> {
+        self.ensure_unlocked().await?;
         self.store.set_default_own(id).await
     }
 
     pub async fn delete_own(&self, id: &str) -> Result<()> {
+        self.ensure_unlocked().await?;
         self.store.delete_own(id).await
     }
 
@@ -210,6 +227,7 @@ impl Core {
     /// the card already held; see [`Store::add_received`]). Cards that break the limits are
     /// skipped and reported; if none can be kept, that is an error.
     pub async fn add_contacts(&self, bytes: &[u8]) -> Result<AddReport> {
+        self.ensure_unlocked().await?;
         let (cards, source) = import::parse_contacts(bytes, self.region)?;
         self.add_imported(cards, source).await
     }
@@ -220,6 +238,7 @@ impl Core {
         cards: Vec<livecard_format::vcard::Imported>,
         source: Source,
     ) -> Result<AddReport> {
+        self.ensure_unlocked().await?;
         let mut good = Vec::new();
         let mut skipped = Vec::new();
         for (n, imp) in cards.into_iter().enumerate() {
@@ -255,21 +274,25 @@ impl Core {
 
     /// Every received card, full, in the given order.
     pub async fn list(&self, sort: Sort) -> Result<Vec<ReceivedCard>> {
+        self.ensure_unlocked().await?;
         self.store.list_received(sort).await
     }
 
     /// Every received card as the list shows it (fast: from the in-memory index).
     pub async fn summaries(&self, sort: Sort) -> Result<Vec<CardSummary>> {
+        self.ensure_unlocked().await?;
         self.store.summaries(sort).await
     }
 
     /// Instant search, best first.
     pub async fn search(&self, query: &str, limit: Option<usize>) -> Result<Vec<CardSummary>> {
+        self.ensure_unlocked().await?;
         self.store.search(query, limit).await
     }
 
     /// A received card, without marking it seen.
     pub async fn get(&self, id: &str) -> Result<ReceivedCard> {
+        self.ensure_unlocked().await?;
         self.store.get_received(id).await
     }
 
@@ -278,29 +301,35 @@ impl Core {
     /// [`Core::open_cached`] and then calls [`Core::refresh`]; [`Core::open_with_changes`]
     /// also returns the change history.
     pub async fn open_card(&self, id: &str) -> Result<ReceivedCard> {
+        self.ensure_unlocked().await?;
         self.refresh_or_cached(id).await?;
         self.store.open_received(id).await
     }
 
     /// Every received card as one vCard 4.0 file, in name order.
     pub async fn export_vcf(&self) -> Result<String> {
+        self.ensure_unlocked().await?;
         let cards = self.store.list_received(Sort::Name).await?;
         Ok(cards.iter().map(|c| vcard::to_vcard(&c.card)).collect())
     }
 
     pub async fn set_notes(&self, id: &str, notes: &str) -> Result<ReceivedCard> {
+        self.ensure_unlocked().await?;
         self.store.set_notes(id, notes).await
     }
 
     pub async fn add_tags(&self, id: &str, tags: &[String]) -> Result<ReceivedCard> {
+        self.ensure_unlocked().await?;
         self.store.add_tags(id, tags).await
     }
 
     pub async fn remove_tags(&self, id: &str, tags: &[String]) -> Result<ReceivedCard> {
+        self.ensure_unlocked().await?;
         self.store.remove_tags(id, tags).await
     }
 
     pub async fn delete(&self, id: &str) -> Result<()> {
+        self.ensure_unlocked().await?;
         self.store.delete_received(id).await
     }
 }

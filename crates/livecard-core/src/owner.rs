@@ -182,6 +182,7 @@ impl Core {
 
     /// Own-card writes waiting in the outbox.
     pub async fn outbox_len(&self) -> Result<usize> {
+        self.ensure_unlocked().await?;
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
             .fetch_one(self.store.pool())
             .await?;
@@ -192,6 +193,7 @@ impl Core {
     /// and share secret (into the keystore), then uploads the current version. Returns the
     /// share link. Offline: error `offline`; the write waits in the outbox for `sync`.
     pub async fn publish(&self, own_id: Option<&str>) -> Result<Published> {
+        self.ensure_unlocked().await?;
         let own = self.own_card(own_id).await?;
         let sync = self.own_sync(&own.id).await?;
         let server = self.server_for(&sync)?;
@@ -440,11 +442,13 @@ impl Core {
 
     /// The share link of a published own card (from the keystore; works offline).
     pub async fn share_link(&self, own_id: Option<&str>) -> Result<ShareLink> {
+        self.ensure_unlocked().await?;
         Ok(self.own_share(own_id).await?.link)
     }
 
     /// Link, keys, secret and the card as last published, for QR codes and NFC tags.
     pub async fn own_share(&self, own_id: Option<&str>) -> Result<OwnShare> {
+        self.ensure_unlocked().await?;
         let own = self.own_card(own_id).await?;
         let sync = self.own_sync(&own.id).await?;
         let (Some(remote_id), Some(public_url), Some(json)) =
@@ -469,6 +473,7 @@ impl Core {
     /// Reset link: a new share secret, and the next version published under it. Holders of the
     /// old link keep their last copy (marked revoked at their next sync). Returns the new link.
     pub async fn reset_link(&self, own_id: Option<&str>) -> Result<Published> {
+        self.ensure_unlocked().await?;
         let own = self.own_card(own_id).await?;
         let sync = self.own_sync(&own.id).await?;
         let remote_id = sync.remote_id.clone().ok_or_else(|| {
@@ -538,6 +543,7 @@ impl Core {
     /// recipients keep their last copy marked deleted). The local own card stays, unpublished;
     /// its keys are removed from the keystore. Returns the tombstone's version.
     pub async fn delete_own_published(&self, own_id: Option<&str>) -> Result<u64> {
+        self.ensure_unlocked().await?;
         let own = self.own_card(own_id).await?;
         let sync = self.own_sync(&own.id).await?;
         if sync.remote_id.is_none() {

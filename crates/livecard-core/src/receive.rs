@@ -24,6 +24,7 @@ impl Core {
         copy: &OfflineCopy,
         source: Source,
     ) -> Result<AddOutcome> {
+        self.ensure_unlocked().await?;
         if copy.record.id != link.id {
             return Err(CoreError::InvalidInput(format!(
                 "the offline copy is of card {} but the link is of card {}",
@@ -52,6 +53,7 @@ impl Core {
         received: Received,
         source: Source,
     ) -> Result<Vec<AddOutcome>> {
+        self.ensure_unlocked().await?;
         match received {
             Received::LiveCard {
                 link,
@@ -77,12 +79,14 @@ impl Core {
 
     /// Adds from NFC tag bytes (an NDEF message, or a Type 2 tag's TLV area).
     pub async fn add_nfc(&self, bytes: &[u8]) -> Result<Vec<AddOutcome>> {
+        self.ensure_unlocked().await?;
         let r = exchange::decode_nfc(bytes, self.region).map_err(exchange_err)?;
         self.add_received(r, Source::Nfc).await
     }
 
     /// Adds from scanned or pasted text (share link, offline QR text, vCard, MeCard).
     pub async fn add_scanned(&self, text: &str, source: Source) -> Result<Vec<AddOutcome>> {
+        self.ensure_unlocked().await?;
         let r = exchange::decode_scanned_text(text, self.region).map_err(exchange_err)?;
         self.add_received(r, source).await
     }

@@ -509,6 +509,43 @@ impl Store {
             .await
     }
 
+    /// Deletes every received card with its notes, tags, sync state and change history, in
+    /// one transaction (wipe-after-N). Returns how many cards were deleted.
+    pub async fn delete_all_received(&self) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM received_cards")
+            .fetch_all(&mut *tx)
+            .await?;
+        let res = sqlx::query("DELETE FROM received_cards")
+            .execute(&mut *tx)
+            .await?;
+        self.commit_with(tx, ids.into_iter().map(IndexChange::Remove).collect())
+            .await?;
+        Ok(res.rows_affected())
+    }
+
+    /// The non-secret "a PIN is set" flag (`meta.pin_set`). The PIN state itself is in the
+    /// keystore; the flag only tells the core that it must look there (and must refuse card
+    /// data if the state is gone) — see docs/THREAT_MODEL.md.
+    pub async fn pin_set_flag(&self) -> Result<bool> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'pin_set'")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(v.unwrap_or(0) != 0)
+    }
+
+    /// Sets or clears the `meta.pin_set` flag.
+    pub async fn set_pin_set_flag(&self, set: bool) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('pin_set', ?)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(i64::from(set))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Sets the recipient's private notes on a card (empty clears them).
     pub async fn set_notes(&self, id: &str, notes: &str) -> Result<ReceivedCard> {
         let n = notes.chars().count();

@@ -503,11 +503,13 @@ impl Core {
     /// verifies and decrypts it, and stores it as a live card. Adding the same card twice
     /// keeps one card. Server unreachable: nothing is added (error `offline`).
     pub async fn add_link(&self, text: &str) -> Result<crate::AddOutcome> {
+        self.ensure_unlocked().await?;
         self.add_link_from(text, Source::Link).await
     }
 
     /// [`Core::add_link`] with the source to record (a link read from a QR code, NFC tag…).
     pub async fn add_link_from(&self, text: &str, source: Source) -> Result<crate::AddOutcome> {
+        self.ensure_unlocked().await?;
         let link = ShareLink::parse(text).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
         let api = self.api(&link.base_url)?;
         let rec = match api.get(&link.id, None).await {
@@ -549,6 +551,7 @@ impl Core {
         partial: bool,
         source: Source,
     ) -> Result<crate::AddOutcome> {
+        self.ensure_unlocked().await?;
         if record.id != link.id {
             return Err(CoreError::InvalidInput(format!(
                 "the offline copy is of card {} but the link is of card {}",
@@ -588,6 +591,7 @@ impl Core {
         items: &[(ShareLink, SealedRecord)],
         source: Source,
     ) -> Result<Vec<Result<crate::AddOutcome>>> {
+        self.ensure_unlocked().await?;
         let applied = self
             .apply_many(
                 items
@@ -611,6 +615,7 @@ impl Core {
 
     /// The change history of a received card, newest first.
     pub async fn changes(&self, id: &str) -> Result<Vec<Change>> {
+        self.ensure_unlocked().await?;
         let rows = sqlx::query(
             "SELECT version, field, old_value, new_value, at FROM card_changes
              WHERE card_id = ? ORDER BY seq DESC",
@@ -633,6 +638,7 @@ impl Core {
 
     /// Whether the received card is an offline copy waiting for its full record.
     pub async fn is_partial(&self, id: &str) -> Result<bool> {
+        self.ensure_unlocked().await?;
         let p: Option<i64> =
             sqlx::query_scalar("SELECT partial FROM received_sync WHERE card_id = ?")
                 .bind(id)
@@ -644,12 +650,14 @@ impl Core {
     /// The cached copy of a received card, at once (marks it seen). Follow with
     /// [`Core::refresh`] to update it from the server.
     pub async fn open_cached(&self, id: &str) -> Result<ReceivedCard> {
+        self.ensure_unlocked().await?;
         self.store.open_received(id).await
     }
 
     /// Refreshes one received card with a conditional GET (If-None-Match: its version; an
     /// offline copy asks for the full record). Offline is not an error: it is reported.
     pub async fn refresh(&self, id: &str) -> Result<Refresh> {
+        self.ensure_unlocked().await?;
         let row = sqlx::query(
             "SELECT r.remote_id, r.remote_version, r.status, r.live, s.server_url, s.partial
              FROM received_cards r LEFT JOIN received_sync s ON s.card_id = r.id WHERE r.id = ?",
@@ -720,6 +728,7 @@ impl Core {
     /// Opens a received card: refreshes it from the server when it answers (offline: the
     /// cached copy), marks it seen, and returns it with its change history.
     pub async fn open_with_changes(&self, id: &str) -> Result<OpenedCard> {
+        self.ensure_unlocked().await?;
         let refresh = self.refresh_or_cached(id).await?;
         let card = self.store.open_received(id).await?;
         Ok(OpenedCard {
@@ -733,6 +742,7 @@ impl Core {
     /// [`Core::refresh`], with a server error reported instead of failing (the cached copy
     /// is still worth showing).
     pub async fn refresh_or_cached(&self, id: &str) -> Result<Refresh> {
+        self.ensure_unlocked().await?;
         match self.refresh(id).await {
             Err(e @ CoreError::Server { .. }) => Ok(Refresh::Failed {
                 message: e.to_string(),
@@ -745,6 +755,7 @@ impl Core {
     /// with one `POST /v1/sync` per server (per 10,000 cards), applying each answer in one
     /// transaction.
     pub async fn sync(&self) -> Result<SyncReport> {
+        self.ensure_unlocked().await?;
         let mut report = SyncReport::default();
         self.replay_outbox(&mut report).await?;
         let rows = sqlx::query(
