@@ -13,6 +13,11 @@
 //!   test runs two CLI "devices" in one VM). Selected only by the explicit environment value
 //!   `LIVECARD_KEYSTORE=insecure-file:<dir>`, and its name says what it is.
 //!
+//! The core opens [`LazyOsStore`]: the OS keystore, except on a desktop Linux whose kernel
+//! keyring refuses access (headless VMs, containers, CI): there the secrets go to files of mode
+//! 0600 in `<data dir>/keys/` (a 0700 directory), the way `~/.ssh` keeps keys — a decision, so
+//! that the CLI works on such machines at all; phones, macOS and Windows never fall back.
+//!
 //! Names are `card/<CARD ID>/seed` and `card/<CARD ID>/secret` (the server's card id, so a
 //! key backup restores on another device whatever the local ids are).
 
@@ -126,6 +131,12 @@ impl SecretStore for InsecureFileStore {
     }
     fn set(&self, name: &str, secret: &[u8]) -> Result<()> {
         std::fs::create_dir_all(&self.dir).map_err(|e| ks_err("creating the test keystore", e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| ks_err("protecting the keystore directory", e))?;
+        }
         let path = self.path(name);
         let tmp = path.with_extension("tmp");
         {
