@@ -676,9 +676,19 @@ async fn tour(theme: &str) {
     }
     app.screenshot(&format!("12-detail-actions-{theme}")).await;
 
-    // The owner changes the mobile number through the CLI; reopening shows it, the
-    // "changed" badge and the history old → new.
-    lisi.run(&["me", "edit", "--set", "mobile=13900139000"]);
+    // The owner changes the mobile number and adds a temporary number through the CLI;
+    // reopening shows them, the "changed" badge and the history old → new; the temporary
+    // number's banner says it is the one dialled.
+    lisi.run(&[
+        "me",
+        "edit",
+        "--set",
+        "mobile=13900139000",
+        "--set",
+        "temp_number=13700137000",
+        "--set",
+        "temp_until=2099-12-31T18:00:00+08:00",
+    ]);
     lisi.publish();
     app.click("tab-cards").await;
     open_lisi(&app).await;
@@ -686,6 +696,7 @@ async fn tour(theme: &str) {
     app.wait_text("detail-changed", "Changed").await;
     app.wait_text("detail-history", "+8613800138000").await;
     app.wait_text("detail-history", "+8613900139000").await;
+    app.wait_text("detail-temp", "+8613700137000").await;
     app.screenshot(&format!("13-detail-changed-{theme}")).await;
     let history = app.by_id("detail-history").await;
     app.client
@@ -730,8 +741,9 @@ async fn tour(theme: &str) {
         )
         .await
         .expect("feed the trace");
-    assert_eq!(hit, json!("lift_up tel:+8613900139000"), "{hit}");
-    app.wait_text("gesture-countdown", "+8613900139000").await;
+    // The valid temporary number is the one a gesture dials.
+    assert_eq!(hit, json!("lift_up tel:+8613700137000"), "{hit}");
+    app.wait_text("gesture-countdown", "+8613700137000").await;
     app.screenshot(&format!("14-gesture-countdown-{theme}"))
         .await;
     app.click("gesture-cancel").await;
