@@ -30,6 +30,17 @@ struct Cli {
     /// their link), e.g. https://livecard.example.
     #[arg(long, global = true, env = "LIVECARD_SERVER", value_name = "URL")]
     server: Option<String>,
+    /// The PIN, once one is set (`lock set-pin`): every command that reads cards needs it.
+    /// Each run is an app start: it begins locked and enters this PIN; wrong PINs are counted
+    /// across runs. Ignored when no PIN is set.
+    #[arg(
+        long,
+        global = true,
+        env = "LIVECARD_PIN",
+        hide_env_values = true,
+        value_name = "PIN"
+    )]
+    pin: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -95,6 +106,30 @@ enum Command {
     },
     /// Delete a received card (with your notes and tags).
     Delete { id: String },
+    /// The PIN lock (PIN 码锁).
+    #[command(subcommand)]
+    Lock(LockCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum LockCommand {
+    /// Set the PIN (4–12 digits). Changing it needs the current one via --pin.
+    SetPin {
+        #[arg(value_name = "PIN")]
+        new_pin: String,
+    },
+    /// Locked or not, wrong tries, seconds to wait (works while locked; checks no PIN).
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the PIN (needs the current one via --pin).
+    Remove,
+    /// Erase every received card after N wrong PINs in a row (5–100), or `off` (the default).
+    WipeAfter {
+        #[arg(value_name = "N|off")]
+        value: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -272,7 +307,12 @@ async fn run(cli: Cli) -> Result<()> {
     if std::env::var_os(livecard_core::keystore::KEYSTORE_ENV).is_some() {
         core = core.with_secrets(livecard_core::keystore::from_env()?);
     }
+    let pin = cli.pin.clone();
+    if !matches!(cli.command, Command::Lock(_)) {
+        open_lock(&core, pin.as_deref()).await?;
+    }
     match cli.command {
+        Command::Lock(cmd) => run_lock(&core, cmd, pin.as_deref()).await,
         Command::Me(me) => run_me(&core, me).await,
         Command::Sync { json } => {
             let r = core.sync().await?;
@@ -388,6 +428,86 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Delete { id } => {
             core.delete(&id).await?;
             eprintln!("deleted {id} / 已删除");
+            Ok(())
+        }
+    }
+}
+
+/// Each CLI run is an app start: with a PIN set, the lock starts locked and the PIN given
+/// with `--pin` / `LIVECARD_PIN` is entered (counted like a PIN typed on the lock screen).
+/// Without a PIN set, `--pin` is ignored and the keystore is not opened.
+async fn open_lock(core: &Core, pin: Option<&str>) -> Result<()> {
+    let st = core.lock_status().await?;
+    if !st.locked {
+        return Ok(());
+    }
+    let Some(pin) = pin else {
+        bail!(
+            "livecard is locked: give the PIN with --pin or LIVECARD_PIN / 已锁定：请用 --pin 或 LIVECARD_PIN 提供 PIN 码"
+        );
+    };
+    core.unlock(pin).await?;
+    Ok(())
+}
+
+async fn run_lock(core: &Core, cmd: LockCommand, pin: Option<&str>) -> Result<()> {
+    match cmd {
+        LockCommand::SetPin { new_pin } => {
+            let had = core.lock_status().await?.pin_set;
+            if had && pin.is_none() {
+                bail!("a PIN is already set: give the current one with --pin or LIVECARD_PIN / 已设置 PIN 码：请用 --pin 提供当前 PIN 码");
+            }
+            core.set_pin(&new_pin, if had { pin } else { None }).await?;
+            eprintln!(
+                "{} / {}",
+                if had { "PIN changed" } else { "PIN set" },
+                if had {
+                    "PIN 码已更改"
+                } else {
+                    "PIN 码已设置"
+                }
+            );
+            Ok(())
+        }
+        LockCommand::Status { json } => {
+            let st = core.lock_status().await?;
+            if json {
+                return print_json(&st);
+            }
+            println!(
+                "pin_set: {}\nlocked: {}\nwrong_tries: {}\nwait_secs: {}\ntries_left_before_delay: {}\nwipe_after: {}",
+                st.pin_set,
+                st.locked,
+                st.wrong_tries,
+                st.wait_secs,
+                st.tries_left_before_delay,
+                st.wipe_after.map_or("off".to_string(), |n| n.to_string())
+            );
+            Ok(())
+        }
+        LockCommand::Remove => {
+            let Some(pin) = pin else {
+                bail!("lock remove needs the current PIN: --pin or LIVECARD_PIN / 删除 PIN 码需要当前 PIN 码");
+            };
+            core.remove_pin(pin).await?;
+            eprintln!("PIN removed / PIN 码已删除");
+            Ok(())
+        }
+        LockCommand::WipeAfter { value } => {
+            let n = match value.trim() {
+                "off" => None,
+                v => Some(v.parse::<u32>().map_err(|_| {
+                    anyhow!("wipe-after: expected a number 5–100 or off, got {v:?}")
+                })?),
+            };
+            open_lock(core, pin).await?;
+            let st = core.set_wipe_after(n).await?;
+            match st.wipe_after {
+                Some(n) => eprintln!(
+                    "warning: after {n} wrong PINs in a row every received card will be ERASED / 警告：连续 {n} 次输错 PIN 码将清除所有收到的名片"
+                ),
+                None => eprintln!("wipe-after is off / 已关闭自动清除"),
+            }
             Ok(())
         }
     }
