@@ -275,6 +275,42 @@ mod tests {
         assert!(!permissions(desktop).iter().any(|p| p.starts_with("nfc:")));
     }
 
+    #[tokio::test]
+    async fn changing_the_server_url_reopens_the_core_on_the_same_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::open(dir.path(), None).await.unwrap();
+        assert!(!state.has_server());
+        let before = state.core();
+        crate::commands::me_save_in(
+            &before,
+            livecard_format::Card {
+                name: "张三".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        state
+            .settings
+            .save(settings::Settings {
+                server_url: "http://127.0.0.1:9".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        state.reload_core().await.unwrap();
+        assert!(state.has_server());
+        let after = state.core();
+        assert!(!Arc::ptr_eq(&before, &after));
+        // Same data: the own card is still there.
+        let me = crate::commands::me_get_in(&after).await.unwrap().unwrap();
+        assert_eq!(me.card.name, "张三");
+        // LIVECARD_SERVER wins over the settings file.
+        let over = AppState::open(dir.path(), Some("https://cards.example".into()))
+            .await
+            .unwrap();
+        assert!(over.has_server());
+    }
+
     #[test]
     fn opener_allows_every_scheme_actions_produce() {
         for file in [

@@ -612,6 +612,27 @@ async fn tour(theme: &str) {
     app.click("me-offline").await;
     app.by_id("me-qr").await;
 
+    // Reset link: after the warning is accepted, a new link (same card id, new secret).
+    app.click("me-reset").await;
+    app.wait_for("the reset warning", |c| async move {
+        Ok(c.get_alert_text().await.is_ok())
+    })
+    .await;
+    let warning = app.client.get_alert_text().await.expect("alert text");
+    assert!(warning.contains("stops receiving"), "{warning}");
+    app.client.accept_alert().await.expect("accept the warning");
+    app.wait_text("me-note", "New link").await;
+    let new_link = app
+        .by_id("me-qr")
+        .await
+        .attr("data-link")
+        .await
+        .expect("data-link")
+        .expect("the QR names its link");
+    assert_ne!(new_link, my_link, "reset makes a new link");
+    let id_of = |l: &str| l.split('#').next().unwrap_or_default().to_string();
+    assert_eq!(id_of(&new_link), id_of(&my_link), "same card, new secret");
+
     // The received list starts empty and says how to add cards.
     app.click("tab-cards").await;
     app.wait_text("cards-empty", ".vcf").await;
