@@ -776,6 +776,21 @@ async fn tour(theme: &str) {
         )
     })
     .await;
+
+    // The server goes away: an edit of my card waits in the outbox ("waiting to upload"),
+    // and a received card shows its cached copy marked offline.
+    drop(server);
+    app.click("tab-me").await;
+    app.click("me-edit").await;
+    app.type_into("field-title", "前任掌门").await;
+    app.click("editor-save").await;
+    app.wait_text("me-work", "前任掌门").await;
+    app.wait_text("me-waiting", "Waiting to upload").await;
+    app.screenshot(&format!("15-my-card-waiting-{theme}")).await;
+    open_lisi(&app).await;
+    app.wait_text("detail-offline", "Offline").await;
+    app.wait_text("detail-actions", "+8613900139000").await;
+    app.screenshot(&format!("16-detail-offline-{theme}")).await;
     app.close().await;
 }
 

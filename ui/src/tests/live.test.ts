@@ -181,7 +181,7 @@ describe('my card', () => {
       return null;
     });
     render(MyCard);
-    expect(await screen.findByTestId('me-waiting')).toHaveTextContent('Waiting to upload (1)');
+    expect(await screen.findByTestId('me-waiting')).toHaveTextContent('Waiting to upload');
   });
 });
 

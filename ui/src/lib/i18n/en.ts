@@ -137,7 +137,7 @@ export const en = {
   'me.publish': "Publish my card",
   'me.notPublished': "Not published yet: publish to get your share link and QR code.",
   'me.noServer': "No sync server set: your card stays on this phone. Set one in Settings.",
-  'me.waiting': "Waiting to upload ({count}): no connection to the server.",
+  'me.waiting': "Waiting to upload: no connection to the server.",
   'me.published': "Published: version {version}",
   'detail.syncedAgo': "Synced {n} min ago",
   'detail.syncedNow': "Synced just now",

@@ -139,7 +139,7 @@ export const zh: Record<MessageKey, string> = {
   'me.publish': "发布我的名片",
   'me.notPublished': "尚未发布：发布后即可获得分享链接和二维码。",
   'me.noServer': "未设置同步服务器：名片只保存在本机。请在“设置”中填写。",
-  'me.waiting': "等待上传（{count}）：无法连接服务器。",
+  'me.waiting': "等待上传：无法连接服务器。",
   'me.published': "已发布：第 {version} 版",
   'detail.syncedAgo': "{n} 分钟前已同步",
   'detail.syncedNow': "刚刚已同步",
