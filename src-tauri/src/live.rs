@@ -11,7 +11,7 @@ use livecard_actions::{
     GestureClassifier, GestureConfig, GestureMapping, Platform, Sample,
 };
 use livecard_core::{
-    AddOutcome, AddReport, Change, Core, CoreError, ReceivedCard, Refresh, SyncReport,
+    AddOutcome, AddReport, Change, Core, CoreError, ReceivedCard, Refresh, Source, SyncReport,
 };
 use serde::Serialize;
 use tauri::State;
@@ -148,8 +148,8 @@ pub async fn add_link(state: State<'_, AppState>, text: String) -> CommandResult
     Ok(state.core().add_link(text.trim()).await?)
 }
 
-/// Add every card whose QR code is in an image (PNG/JPEG bytes): share links go through
-/// `add_link`, vCard/MeCard texts are imported as static cards.
+/// Add every card whose QR code is in an image (PNG/JPEG bytes): share links (live cards),
+/// offline QR codes (saved at once, live when the network is back), vCard/MeCard (static).
 #[tauri::command]
 pub async fn add_qr_image(state: State<'_, AppState>, bytes: Vec<u8>) -> CommandResult<AddReport> {
     add_qr_image_in(&state.core(), &bytes).await
@@ -168,20 +168,9 @@ pub async fn add_qr_image_in(core: &Core, bytes: &[u8]) -> CommandResult<AddRepo
         skipped: Vec::new(),
     };
     for text in texts {
-        let t = text.trim();
-        if t.starts_with("http://") || t.starts_with("https://") {
-            match core.add_link(t).await {
-                Ok(o) => report.added.push(o),
-                Err(e) => report.skipped.push(e.to_string()),
-            }
-        } else {
-            match core.add_contacts(t.as_bytes()).await {
-                Ok(r) => {
-                    report.added.extend(r.added);
-                    report.skipped.extend(r.skipped);
-                }
-                Err(e) => report.skipped.push(e.to_string()),
-            }
+        match core.add_scanned(text.trim(), Source::Qr).await {
+            Ok(outcomes) => report.added.extend(outcomes),
+            Err(e) => report.skipped.push(e.to_string()),
         }
     }
     if report.added.is_empty() {

@@ -652,6 +652,21 @@ async fn tour(theme: &str) {
     app.click("paste-add").await;
     app.wait_text("add-results", "Added 李四").await;
     app.screenshot(&format!("05-add-{theme}")).await;
+    // The same card from a QR image file (the owner's `me qr --png`): decoded by the core,
+    // recognised as the card we already hold.
+    let qr_png = lisi.dir.path().join("lisi-qr.png");
+    lisi.run(&[
+        "me",
+        "qr",
+        "--png",
+        qr_png.to_str().expect("utf-8 temp path"),
+    ]);
+    app.by_id("qr-file")
+        .await
+        .send_keys(qr_png.to_str().expect("utf-8 temp path"))
+        .await
+        .expect("send the QR image path to the file input");
+    app.wait_text("add-results", "Already had 李四").await;
 
     // The list shows all three; "zsf" finds 张三丰 alone.
     app.click("tab-cards").await;
