@@ -384,3 +384,63 @@ mod tests {
         assert_eq!(e.kind, "invalid_input");
     }
 }
+
+// ------------------------------------------------------------------ PIN lock
+
+/// The lock's state (answers while locked).
+#[tauri::command]
+pub async fn lock_status(state: State<'_, AppState>) -> CommandResult<livecard_core::LockStatus> {
+    Ok(state.core().lock_status().await?)
+}
+
+/// Enter the PIN. Errors: `wrong_pin`, `must_wait`, `wiped` (the UI then asks `lock_status`
+/// for the tries left and the wait).
+#[tauri::command]
+pub async fn lock_unlock(
+    state: State<'_, AppState>,
+    pin: String,
+) -> CommandResult<livecard_core::LockStatus> {
+    Ok(state.core().unlock(&pin).await?)
+}
+
+/// Set the PIN, or change it (then `current` is required).
+#[tauri::command]
+pub async fn lock_set_pin(
+    state: State<'_, AppState>,
+    new: String,
+    current: Option<String>,
+) -> CommandResult<livecard_core::LockStatus> {
+    Ok(state.core().set_pin(&new, current.as_deref()).await?)
+}
+
+/// Remove the PIN (the current one is required).
+#[tauri::command]
+pub async fn lock_remove(
+    state: State<'_, AppState>,
+    current: String,
+) -> CommandResult<livecard_core::LockStatus> {
+    Ok(state.core().remove_pin(&current).await?)
+}
+
+#[tauri::command]
+pub async fn lock_now(state: State<'_, AppState>) -> CommandResult<livecard_core::LockStatus> {
+    Ok(state.core().lock_now().await?)
+}
+
+/// Auto-lock timeout in the background, seconds (0 = at once).
+#[tauri::command]
+pub async fn lock_set_auto(
+    state: State<'_, AppState>,
+    secs: u32,
+) -> CommandResult<livecard_core::LockStatus> {
+    Ok(state.core().set_auto_lock_secs(secs).await?)
+}
+
+/// Wipe received cards after `n` wrong PINs in a row; `null` turns it off.
+#[tauri::command]
+pub async fn lock_set_wipe_after(
+    state: State<'_, AppState>,
+    n: Option<u32>,
+) -> CommandResult<livecard_core::LockStatus> {
+    Ok(state.core().set_wipe_after(n).await?)
+}

@@ -89,6 +89,8 @@ impl AppState {
     }
 
     /// Re-open the core after the server URL changed (same data directory and keystore).
+    /// The new core loads the PIN lock afresh, locked when a PIN is set: the user enters the
+    /// PIN again rather than an unlock being carried over.
     pub async fn reload_core(&self) -> CommandResult<()> {
         let old = self.core();
         let server = effective_server(&self.settings, self.server_override.as_deref());
@@ -164,6 +166,22 @@ pub fn run() {
             });
             Ok(())
         })
+        .on_window_event(|window, event| {
+            // The auto-lock timer runs while the window is away; back in front, a lock that
+            // fired is announced so the UI shows the lock screen at once.
+            if let tauri::WindowEvent::Focused(focused) = event {
+                if let Some(state) = window.try_state::<AppState>() {
+                    let core = state.core();
+                    if *focused {
+                        if core.on_foreground() {
+                            let _ = window.emit("locked", ());
+                        }
+                    } else {
+                        core.on_background();
+                    }
+                }
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::settings_get,
@@ -181,6 +199,13 @@ pub fn run() {
             commands::card_delete,
             commands::import_vcf,
             commands::import_text,
+            commands::lock_status,
+            commands::lock_unlock,
+            commands::lock_set_pin,
+            commands::lock_remove,
+            commands::lock_now,
+            commands::lock_set_auto,
+            commands::lock_set_wipe_after,
             live::me_share,
             live::me_offline_qr,
             live::me_publish,

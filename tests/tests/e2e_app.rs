@@ -865,3 +865,84 @@ async fn switching_language_changes_the_labels() {
     app.wait_text("tab-cards", "Cards").await;
     app.close().await;
 }
+
+/// Wait until the lock screen is up and nothing of the card list (nor the tabs) is on the page.
+async fn wait_locked(app: &App) {
+    app.by_id("lock-screen").await;
+    app.wait_for(
+        "no card rows and no tabs behind the lock screen",
+        |c| async move {
+            let rows = c.find_all(Locator::Css("[data-testid='card-row']")).await?;
+            let tabs = c
+                .find_all(Locator::Css("[data-testid='tab-cards']"))
+                .await?;
+            Ok(rows.is_empty() && tabs.is_empty())
+        },
+    )
+    .await;
+    let body = app.body_text().await;
+    assert!(
+        !body.contains("张三丰") && !body.contains("李四"),
+        "card data shows behind the lock screen:\n{body}"
+    );
+}
+
+/// Unlock with `pin` and come back to the card list with its rows.
+async fn unlock_to_list(app: &App, pin: &str) {
+    app.type_into("pin-input", pin).await;
+    app.click("pin-submit").await;
+    app.click("tab-cards").await;
+    app.wait_for("the card rows after unlocking", |c| async move {
+        let rows = c.find_all(Locator::Css("[data-testid='card-row']")).await?;
+        Ok(!rows.is_empty())
+    })
+    .await;
+    assert_eq!(app.count("[data-testid='lock-screen']").await, 0);
+}
+
+#[tokio::test]
+async fn a_pin_set_in_settings_locks_the_cards_until_it_is_entered() -> TestResult {
+    let app = App::launch(Some(
+        json!({"language": "en", "theme": "light", "onboarded": true}),
+    ))
+    .await;
+    app.click("tab-add").await;
+    let vcf = write_vcf(&app);
+    app.by_id("vcf-file")
+        .await
+        .send_keys(vcf.to_str().ok_or("temp path is not UTF-8")?)
+        .await?;
+    app.wait_text("add-results", "Added 张三丰").await;
+
+    // Set the PIN in settings, then lock now.
+    app.click("tab-settings").await;
+    app.type_into("pin-new", "2468").await;
+    app.click("pin-save").await;
+    app.wait_text("lock-ok", "PIN saved").await;
+    app.click("lock-now").await;
+    wait_locked(&app).await;
+    app.wait_text("lock-screen", "livecard is locked").await;
+
+    // A wrong PIN is refused with a message; the list stays hidden.
+    app.type_into("pin-input", "1111").await;
+    app.click("pin-submit").await;
+    app.wait_text("lock-message", "Wrong PIN").await;
+    app.screenshot("15-lock-light").await;
+    wait_locked(&app).await;
+
+    // The right PIN shows the list.
+    unlock_to_list(&app, "2468").await;
+
+    // Dark theme, locked again: the same screen, and the same PIN opens it.
+    app.click("tab-settings").await;
+    app.select("theme", "dark").await;
+    app.click("lock-now").await;
+    wait_locked(&app).await;
+    app.type_into("pin-input", "1357").await;
+    app.click("pin-submit").await;
+    app.wait_text("lock-message", "Wrong PIN").await;
+    app.screenshot("15-lock-dark").await;
+    unlock_to_list(&app, "2468").await;
+    app.close().await;
+    Ok(())
+}

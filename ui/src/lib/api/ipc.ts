@@ -39,10 +39,24 @@ function toApiError(e: unknown): ApiError {
   return new ApiError('internal', typeof e === 'string' ? e : String(e));
 }
 
+type KindListener = (e: ApiError) => void;
+const kindListeners = new Map<string, Set<KindListener>>();
+
+/** Hear every error of one kind from any command (the lock screen listens for `locked`).
+ *  Returns the function that stops listening. */
+export function onErrorKind(kind: string, fn: KindListener): () => void {
+  let set = kindListeners.get(kind);
+  if (!set) kindListeners.set(kind, (set = new Set()));
+  set.add(fn);
+  return () => set.delete(fn);
+}
+
 export async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
-    throw toApiError(e);
+    const err = toApiError(e);
+    for (const fn of kindListeners.get(err.kind) ?? []) fn(err);
+    throw err;
   }
 }

@@ -1,0 +1,29 @@
+import { call } from './ipc';
+
+/** The core's LockStatus (answers while locked). */
+export interface LockStatus {
+  pin_set: boolean;
+  locked: boolean;
+  wrong_tries: number;
+  /** Seconds before a PIN may be tried (0 = now). */
+  wait_secs: number;
+  /** Wrong PINs still allowed before waits start. */
+  tries_left_before_delay: number;
+  /** Auto-lock timeout in the background (0 = at once). */
+  auto_lock_secs: number;
+  /** Wipe-after-N (null = off). */
+  wipe_after: number | null;
+  wipe_pending: boolean;
+}
+
+export const lockStatus = () => call<LockStatus>('lock_status');
+export const unlock = (pin: string) => call<LockStatus>('lock_unlock', { pin });
+export const setPin = (newPin: string, current?: string) =>
+  call<LockStatus>('lock_set_pin', { new: newPin, current: current ?? null });
+export const removePin = (current: string) => call<LockStatus>('lock_remove', { current });
+export const lockNow = () => call<LockStatus>('lock_now');
+export const setAutoLock = (secs: number) => call<LockStatus>('lock_set_auto', { secs });
+export const setWipeAfter = (n: number | null) => call<LockStatus>('lock_set_wipe_after', { n });
+
+/** 4–12 ASCII digits, the core's rule (checked here only to answer before a round trip). */
+export const isPinShaped = (pin: string) => /^[0-9]{4,12}$/.test(pin);

@@ -1,0 +1,110 @@
+// The PIN lock as the UI sees it: whether the lock screen is up, the message under the PIN,
+// and the live countdown of a wait. The core decides everything; this only mirrors it.
+import { ApiError, onErrorKind } from './api/ipc';
+import { isPinShaped, lockStatus, unlock, type LockStatus } from './api/lock';
+import type { MessageKey } from './i18n/index.svelte';
+
+export interface LockMessage {
+  key: MessageKey;
+  params?: Record<string, string | number>;
+}
+
+export const lockState = $state<{
+  /** The first lock_status answered. */
+  checked: boolean;
+  locked: boolean;
+  pinSet: boolean;
+  /** Seconds left before a PIN may be tried; counts down live. */
+  waitSecs: number;
+  messages: LockMessage[];
+  busy: boolean;
+  /** Bumped on every unlock so the screens behind remount and reload their data. */
+  epoch: number;
+}>({ checked: false, locked: false, pinSet: false, waitSecs: 0, messages: [], busy: false, epoch: 0 });
+
+let timer: ReturnType<typeof setInterval> | undefined;
+
+/** One second passed (the interval calls this; tests call it too). */
+export function tick() {
+  lockState.waitSecs = Math.max(0, lockState.waitSecs - 1);
+  if (lockState.waitSecs === 0 && timer !== undefined) {
+    clearInterval(timer);
+    timer = undefined;
+  }
+}
+
+function startCountdown(secs: number) {
+  if (timer !== undefined) clearInterval(timer);
+  timer = undefined;
+  lockState.waitSecs = secs;
+  if (secs > 0) timer = setInterval(tick, 1000);
+}
+
+function apply(s: LockStatus) {
+  lockState.locked = s.locked;
+  lockState.pinSet = s.pin_set;
+  lockState.checked = true;
+  startCountdown(s.locked ? s.wait_secs : 0);
+}
+
+/** Ask the core; on failure assume nothing is locked (the next card command would say so). */
+export async function refreshLock(): Promise<LockStatus | null> {
+  try {
+    const s = await lockStatus();
+    apply(s);
+    return s;
+  } catch {
+    lockState.checked = true;
+    return null;
+  }
+}
+
+/** A command answered `locked`, or the window came back after the timeout. */
+export function markLocked() {
+  if (lockState.locked) return;
+  lockState.locked = true;
+  lockState.messages = [];
+  void refreshLock();
+}
+
+/** Route every `locked` error to the lock screen. Returns the function that stops it. */
+export function watchLocked(): () => void {
+  return onErrorKind('locked', () => markLocked());
+}
+
+/** Enter a PIN. True when the core is now unlocked. */
+export async function submitPin(pin: string): Promise<boolean> {
+  if (!isPinShaped(pin)) {
+    lockState.messages = [{ key: 'lock.pinFormat' }];
+    return false;
+  }
+  lockState.busy = true;
+  try {
+    const s = await unlock(pin);
+    apply(s);
+    lockState.messages = [];
+    if (!s.locked) lockState.epoch += 1;
+    return !s.locked;
+  } catch (e) {
+    const kind = e instanceof ApiError ? e.kind : 'internal';
+    if (kind === 'wiped') {
+      lockState.messages = [{ key: 'lock.wiped' }];
+      await refreshLock();
+    } else if (kind === 'wrong_pin') {
+      const s = await refreshLock();
+      const msgs: LockMessage[] = [{ key: 'lock.wrong' }];
+      if (s && s.wait_secs === 0 && s.tries_left_before_delay > 0) {
+        msgs.push({ key: 'lock.triesLeft', params: { n: s.tries_left_before_delay } });
+      }
+      lockState.messages = msgs;
+    } else if (kind === 'must_wait') {
+      lockState.messages = [];
+      await refreshLock();
+    } else {
+      lockState.messages = [{ key: 'common.error', params: { message: e instanceof Error ? e.message : String(e) } }];
+    }
+    return false;
+  } finally {
+    lockState.busy = false;
+  }
+}
