@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import LockScreen from '../screens/LockScreen.svelte';
 import LockSettings from '../components/LockSettings.svelte';
@@ -162,5 +162,42 @@ describe('lock settings', () => {
     await fireEvent.click(screen.getByTestId('wipe-after'));
     await waitFor(() => expect(screen.getByTestId('wipe-after')).toBeChecked());
     expect(seen[2]).toEqual({ n: 10 });
+  });
+});
+
+describe('app start', () => {
+  it('starts on the lock screen when locked and loads the cards only after the PIN', async () => {
+    const { default: App } = await import('../App.svelte');
+    const { session } = await import('../lib/session.svelte');
+    session.ready = false;
+    const calls: string[] = [];
+    const row = {
+      id: '1', name: 'Secret Person', company: '', title: '', source: 'vcf', live: false, status: 'active',
+      changed: false, added_at: '2026-11-25T00:00:00Z', updated_at: '2026-11-25T00:00:00Z', tags: [],
+    };
+    const core = status();
+    mockIPC((cmd, args) => {
+      calls.push(cmd);
+      if (cmd === 'lock_status') return { ...core };
+      if (cmd === 'lock_unlock') {
+        if ((args as { pin: string }).pin !== '2468') throw { kind: 'wrong_pin', message: 'wrong' };
+        core.locked = false;
+        return { ...core };
+      }
+      if (core.locked && ['me_get', 'cards_list'].includes(cmd)) throw { kind: 'locked', message: 'locked' };
+      if (cmd === 'settings_get') return { server_url: '', language: 'en', theme: 'auto', onboarded: true, gestures: false };
+      if (cmd === 'cards_list') return [row];
+      return null;
+    }, { shouldMockEvents: true });
+    render(App);
+    expect(await screen.findByTestId('lock-screen')).toBeInTheDocument();
+    expect(calls).not.toContain('me_get');
+    expect(calls).not.toContain('cards_list');
+    expect(screen.queryByTestId('tab-cards')).toBeNull();
+    await typePin('2468');
+    expect(await screen.findByText('Secret Person')).toBeInTheDocument();
+    expect(screen.queryByTestId('lock-screen')).toBeNull();
+    // Unmount while the event mocks are still there (the app stops listening on unmount).
+    cleanup();
   });
 });
