@@ -37,10 +37,11 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot open database {}", redact(&config.database_url)))?;
     let state = livecard_server::AppState::new(store, config)?;
+    let shutdown = livecard_server::shutdown_signal();
     // A line on stdout once the database is ready and the port bound (port 0 → real port),
     // for scripts and tests.
     println!("livecard-server listening on http://{addr}");
-    livecard_server::serve_state(state, listener, livecard_server::shutdown_signal())
+    livecard_server::serve_state(state, listener, shutdown)
         .await
         .context("livecard-server failed")?;
     tracing::info!("stopped");
