@@ -4,6 +4,7 @@ import {
   addressLine,
   emptyCard,
   type Address,
+  type Avatar,
   type Card,
   type MultiField,
   type SingleField,
@@ -27,6 +28,8 @@ export const MULTI: MultiField[] = ['mobile', 'phone', 'fax', 'email', 'address'
 export interface Form {
   single: Record<SingleField, string>;
   multi: Record<MultiField, string[]>;
+  /** The avatar as it will be saved (null: none). */
+  avatar: Avatar | null;
 }
 
 /** `2026-11-25T10:00:00Z` → the `datetime-local` value in this device's time zone. */
@@ -56,7 +59,8 @@ export function cardToForm(card: Card | null): Form {
     const values = f === 'address' ? c.address.map(addressLine) : [...c[f]];
     multi[f] = values.length ? values : [''];
   }
-  return { single, multi };
+  const avatar = c.avatar ? { mime: c.avatar.mime, data: c.avatar.data } : null;
+  return { single, multi, avatar };
 }
 
 /** Build the card to save. Structured addresses the user did not touch are kept as they were. */
@@ -87,6 +91,8 @@ export function formToCard(form: Form, original: Card | null): Card {
       card[f] = values;
     }
   }
+  // null tells the core to remove it.
+  card.avatar = form.avatar ? { mime: form.avatar.mime, data: form.avatar.data } : null;
   if (card.name !== (original?.name ?? '')) {
     // Let the core split the new name into family/given.
     card.family = '';

@@ -1,7 +1,9 @@
 // The PIN lock as the UI sees it: whether the lock screen is up, the message under the PIN,
 // and the live countdown of a wait. The core decides everything; this only mirrors it.
 import { ApiError, onErrorKind } from './api/ipc';
-import { isPinShaped, lockStatus, unlock, type LockStatus } from './api/lock';
+import {
+  isPinShaped, lockStatus, unlock, unlockBiometric, type BiometricKind, type LockStatus,
+} from './api/lock';
 import type { MessageKey } from './i18n/index.svelte';
 
 export interface LockMessage {
@@ -99,6 +101,41 @@ export async function submitPin(pin: string): Promise<boolean> {
       lockState.messages = msgs;
     } else if (kind === 'must_wait') {
       lockState.messages = [];
+      await refreshLock();
+    } else {
+      lockState.messages = [{ key: 'common.error', params: { message: e instanceof Error ? e.message : String(e) } }];
+    }
+    return false;
+  } finally {
+    lockState.busy = false;
+  }
+}
+
+/** The label for biometric unlock of this kind: the settings toggle or the lock screen button. */
+export function biometricKey(kind: BiometricKind, use: 'setting' | 'button'): MessageKey {
+  const k = kind === 'fingerprint' || kind === 'face' || kind === 'iris' ? kind : 'any';
+  return `lock.bio.${use}.${k}` as MessageKey;
+}
+
+/** Unlock with the system's biometric prompt (Rust shows it). True when now unlocked; a
+ *  cancel or a failure leaves the PIN pad as it was, with a line saying so. */
+export async function submitBiometric(): Promise<boolean> {
+  if (lockState.busy) return false;
+  lockState.busy = true;
+  try {
+    const s = await unlockBiometric();
+    apply(s);
+    lockState.messages = [];
+    if (!s.locked) lockState.epoch += 1;
+    return !s.locked;
+  } catch (e) {
+    const kind = e instanceof ApiError ? e.kind : 'internal';
+    if (kind === 'biometric_failed') {
+      lockState.messages = [{ key: 'lock.bio.failed' }];
+    } else if (kind === 'unsupported') {
+      lockState.messages = [{ key: 'lock.bio.unsupported' }];
+    } else if (kind === 'wiped') {
+      lockState.messages = [{ key: 'lock.wiped' }];
       await refreshLock();
     } else {
       lockState.messages = [{ key: 'common.error', params: { message: e instanceof Error ? e.message : String(e) } }];

@@ -5,7 +5,9 @@ import type { OwnCard } from './api/types';
 import { setLocale } from './i18n/index.svelte';
 import { applyTheme } from './theme';
 
-const defaults: Settings = { server_url: '', language: 'auto', theme: 'auto', onboarded: false, gestures: false };
+const defaults: Settings = {
+  server_url: '', language: 'auto', theme: 'auto', onboarded: false, gestures: false, gestures_swapped: false,
+};
 
 export const session = $state<{ settings: Settings; me: OwnCard | null; ready: boolean; loadError: string }>({
   settings: { ...defaults },

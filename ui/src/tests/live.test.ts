@@ -6,7 +6,7 @@ import MyCard from '../screens/MyCard.svelte';
 import Add from '../screens/Add.svelte';
 import { session } from '../lib/session.svelte';
 import { setLocale } from '../lib/i18n/index.svelte';
-import { looksLikeLink, minutesAgo, smsUrl, type CardView } from '../lib/api/sync';
+import { minutesAgo, smsUrl, type CardView } from '../lib/api/sync';
 import { runSync, syncState } from '../lib/sync.svelte';
 import { startCountdown } from '../lib/gesture-countdown';
 import { emptyCard, type OwnCard, type ReceivedCard } from '../lib/api/types';
@@ -39,7 +39,7 @@ const fields = [
 
 beforeEach(() => {
   setLocale('en');
-  session.settings = { server_url: 'http://127.0.0.1:8787', language: 'en', theme: 'auto', onboarded: true, gestures: false };
+  session.settings = { server_url: 'http://127.0.0.1:8787', language: 'en', theme: 'auto', onboarded: true, gestures: false, gestures_swapped: false };
   session.me = null;
 });
 afterEach(() => {
@@ -48,10 +48,7 @@ afterEach(() => {
 });
 
 describe('helpers', () => {
-  it('recognises share links and builds the SMS URL', () => {
-    expect(looksLikeLink(LINK)).toBe(true);
-    expect(looksLikeLink('BEGIN:VCARD')).toBe(false);
-    expect(looksLikeLink('http://x/c/ABC')).toBe(false); // no secret
+  it('builds the SMS URL of a link', () => {
     expect(smsUrl(LINK)).toBe('sms:?body=http%3A%2F%2F127.0.0.1%3A8787%2Fc%2FABCDEFGH%23secretsecret');
   });
 
@@ -186,13 +183,12 @@ describe('my card', () => {
 });
 
 describe('add', () => {
-  it('a pasted share link goes to add_link, other text to import_text', async () => {
-    const seen: string[] = [];
+  it('whatever is pasted goes to add_scanned_text as typed (trimmed), and the result shows', async () => {
+    const seen: { cmd: string; args: unknown }[] = [];
     mockIPC((cmd, args) => {
-      seen.push(cmd);
-      if (cmd === 'add_link') {
-        expect((args as { text: string }).text).toBe(LINK);
-        return { id: 'r1', name: '李四', status: 'added', warnings: [] };
+      seen.push({ cmd, args });
+      if (cmd === 'add_scanned_text') {
+        return { added: [{ id: 'r1', name: '李四', status: 'added', warnings: [] }], skipped: [] };
       }
       return null;
     });
@@ -200,8 +196,9 @@ describe('add', () => {
     await fireEvent.input(screen.getByTestId('paste'), { target: { value: `  ${LINK}\n` } });
     await fireEvent.click(screen.getByTestId('paste-add'));
     expect(await screen.findByTestId('add-results')).toHaveTextContent('Added 李四');
-    expect(seen).toContain('add_link');
-    expect(seen).not.toContain('import_text');
+    expect(seen.filter((c) => c.cmd === 'add_scanned_text').map((c) => c.args)).toEqual([{ text: LINK }]);
+    expect(seen.map((c) => c.cmd)).not.toContain('add_link');
+    expect(seen.map((c) => c.cmd)).not.toContain('import_text');
   });
 });
 

@@ -15,7 +15,7 @@ const row = (id: string, name: string, company = ''): CardSummary => ({
 
 beforeEach(() => {
   setLocale('en');
-  session.settings = { server_url: '', language: 'en', theme: 'auto', onboarded: true, gestures: false };
+  session.settings = { server_url: '', language: 'en', theme: 'auto', onboarded: true, gestures: false, gestures_swapped: false };
   session.me = null;
 });
 afterEach(() => clearMocks());

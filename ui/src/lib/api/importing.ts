@@ -1,5 +1,5 @@
-// Adding cards from outside: a .vcf file (read in the webview, no fs permission), or pasted
-// vCard / MeCard text.
+// Adding cards from a .vcf file (read in the webview, no fs permission). Pasted text goes
+// through scan.ts (addScannedText).
 import { call } from './ipc';
 import type { AddReport } from './types';
 
@@ -8,6 +8,3 @@ export async function importVcfFile(file: Blob): Promise<AddReport> {
   const bytes = new Uint8Array(await file.arrayBuffer());
   return call<AddReport>('import_vcf', { bytes: Array.from(bytes) });
 }
-
-/** Import pasted text: vCard or MeCard. */
-export const importText = (text: string) => call<AddReport>('import_text', { text });

@@ -27,3 +27,21 @@ export const setWipeAfter = (n: number | null) => call<LockStatus>('lock_set_wip
 
 /** 4–12 ASCII digits, the core's rule (checked here only to answer before a round trip). */
 export const isPinShaped = (pin: string) => /^[0-9]{4,12}$/.test(pin);
+
+export type BiometricKind = 'fingerprint' | 'face' | 'iris' | 'none';
+
+export interface BiometricStatus {
+  /** The device has a biometric sensor with something enrolled. */
+  available: boolean;
+  /** The user turned biometric unlock on (needs a PIN). */
+  enabled: boolean;
+  kind: BiometricKind;
+}
+
+/** Answers while locked (the lock screen asks it). */
+export const biometricStatus = () => call<BiometricStatus>('lock_biometric_status');
+/** Needs a PIN set and the app unlocked. */
+export const setBiometric = (enabled: boolean) => call<LockStatus>('lock_set_biometric', { enabled });
+/** Rust shows the system prompt. Rejects with kind `biometric_failed` (cancelled or not
+ *  recognised; the PIN still works) or `unsupported`. */
+export const unlockBiometric = () => call<LockStatus>('lock_unlock_biometric');

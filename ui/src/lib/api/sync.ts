@@ -1,7 +1,7 @@
 // Sharing, publishing and live updates: my card's link and QR, publish, reset link, adding by
 // link or QR image, open-cached-then-refresh, and the batch sync.
 import { call } from './ipc';
-import type { AddOutcome, AddReport, ReceivedCard } from './types';
+import type { AddReport, ReceivedCard } from './types';
 
 export interface MyShare {
   published: boolean;
@@ -78,8 +78,6 @@ export const publishMe = () => call<PublishState>('me_publish');
 /** New share link: old holders keep their copy and stop receiving updates. */
 export const resetLink = () => call<MyShare>('me_reset_link');
 
-export const addLink = (text: string) => call<AddOutcome>('add_link', { text });
-
 /** Decode the QR code(s) in an image file (Rust side) and add what they hold. */
 export async function addQrImage(file: Blob): Promise<AddReport> {
   const bytes = new Uint8Array(await file.arrayBuffer());
@@ -93,11 +91,6 @@ export const cardRefresh = (id: string) => call<CardView>('card_refresh', { id }
 
 export const syncNow = () => call<SyncRun>('sync_now');
 export const syncStatus = () => call<SyncStatus | null>('sync_status');
-
-/** Is this text a share link (…/c/ID#SECRET)? */
-export function looksLikeLink(text: string): boolean {
-  return /^https?:\/\/\S+\/c\/[A-Za-z0-9]+#\S+$/i.test(text.trim());
-}
 
 /** "sms:?body=…" that sends the link (no recipient: the user picks one). */
 export function smsUrl(link: string): string {

@@ -21,7 +21,8 @@ export interface Card {
   name: string;
   family: string;
   given: string;
-  avatar?: Avatar;
+  /** null (or absent): no avatar; me_save takes null as "remove it". */
+  avatar?: Avatar | null;
   company: string;
   title: string;
   industry: string;
