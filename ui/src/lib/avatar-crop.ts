@@ -40,8 +40,8 @@ export function clampCrop(c: Crop): Crop {
     w: c.w,
     h: c.h,
     zoom,
-    cx: clamp(c.cx, half, c.w - half),
-    cy: clamp(c.cy, half, c.h - half),
+    cx: clamp(Number.isFinite(c.cx) ? c.cx : c.w / 2, half, c.w - half),
+    cy: clamp(Number.isFinite(c.cy) ? c.cy : c.h / 2, half, c.h - half),
   };
 }
 

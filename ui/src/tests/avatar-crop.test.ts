@@ -76,9 +76,11 @@ describe('avatar crop math', () => {
     expect(cropSide(keyCrop(c, '=', 250)!)).toBeCloseTo(500 / 1.1);
   });
 
-  it('clampCrop keeps an already valid crop as it is', () => {
+  it('clampCrop keeps an already valid crop as it is, and recentres a lost one', () => {
     const c = { w: 640, h: 480, cx: 300, cy: 200, zoom: 2 };
     expect(clampCrop(c)).toEqual(c);
+    expect(clampCrop({ ...c, cx: Number.NaN, cy: Number.POSITIVE_INFINITY })).toMatchObject({ cx: 320, cy: 240 });
+    expect(panCrop(c, Number.NaN, 0, 240).cx).toBe(320);
   });
 });
 

@@ -130,6 +130,35 @@ describe('card detail', () => {
     expect(screen.getByRole('button', { name: 'Call +8613800138000' })).toBeInTheDocument();
   });
 
+  it('the temporary-number banner: the number alone on its own line, its buttons wrapping below it', async () => {
+    const temp = {
+      field: 'temp_number', index: 0, value: '+8613700137000', label_key: 'field.temp_number', primary: true,
+      valid_until: '2099-12-31T10:00:00Z',
+      actions: [
+        { kind: 'call', label_key: 'action.call', url: 'tel:+8613700137000', copy_text: null, fallback: null, primary: true },
+        { kind: 'sms', label_key: 'action.sms', url: 'sms:+8613700137000', copy_text: null, fallback: null, primary: false },
+        { kind: 'copy', label_key: 'action.copy', url: null, copy_text: '+8613700137000', fallback: null, primary: false },
+      ],
+    };
+    mockIPC((cmd) => {
+      if (cmd === 'card_view' || cmd === 'card_refresh') return view();
+      if (cmd === 'card_actions') return [temp, ...fields];
+      if (cmd === 'action_labels') return { 'action.call': 'Call', 'action.sms': 'Text', 'action.copy': 'Copy' };
+      return null;
+    });
+    render(CardDetail, { id: 'r1' });
+    const number = await screen.findByTestId('detail-temp-number');
+    expect(number.textContent).toBe('+8613700137000');
+    expect(number.querySelector('button')).toBeNull();
+    const acts = screen.getByTestId('detail-temp-actions');
+    expect(acts.contains(number)).toBe(false);
+    expect(number.compareDocumentPosition(acts) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(acts.querySelectorAll('button')).toHaveLength(3);
+    expect(screen.getByRole('button', { name: 'Call +8613700137000' })).toBeInTheDocument();
+    // It is not listed a second time among the fields.
+    expect(screen.getByTestId('detail-actions').textContent).not.toContain('+8613700137000');
+  });
+
   it('marks offline and cards that no longer update', async () => {
     mockIPC((cmd) => {
       if (cmd === 'card_view') return view();

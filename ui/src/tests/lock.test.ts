@@ -121,6 +121,91 @@ describe('lock screen', () => {
   });
 });
 
+describe('biometric unlock on the lock screen', () => {
+  /** The fake core plus a sensor; `unlockBio` answers lock_unlock_biometric. */
+  function bioCore(enabled: boolean, unlockBio: (s: LockStatus) => unknown) {
+    const core = fakeCore();
+    const base = core.calls;
+    mockIPC((cmd, args) => {
+      base.push(cmd);
+      if (cmd === 'lock_biometric_status') return { available: true, enabled, kind: 'face' };
+      if (cmd === 'lock_unlock_biometric') return unlockBio(core.s);
+      if (cmd === 'lock_status') return { ...core.s };
+      if (cmd === 'lock_unlock') {
+        if ((args as { pin: string }).pin === '2468') {
+          core.s.locked = false;
+          return { ...core.s };
+        }
+        throw { kind: 'wrong_pin', message: 'wrong PIN' };
+      }
+      return null;
+    });
+    return core;
+  }
+  const count = (calls: string[], cmd: string) => calls.filter((c) => c === cmd).length;
+
+  it('prompts once when the lock screen appears; a failure leaves the PIN pad working', async () => {
+    const { calls } = bioCore(true, () => {
+      throw { kind: 'biometric_failed', message: 'user cancelled' };
+    });
+    await refreshLock();
+    render(LockScreen);
+    await waitFor(() => expect(count(calls, 'lock_unlock_biometric')).toBe(1));
+    await waitFor(() =>
+      expect(screen.getByTestId('lock-message')).toHaveTextContent('Not recognised or cancelled. Enter your PIN.'),
+    );
+    expect(lockState.locked).toBe(true);
+    expect(screen.getByTestId('biometric-unlock')).toHaveTextContent('Use face');
+    expect(screen.getByTestId('biometric-unlock')).not.toBeDisabled();
+    // No second automatic prompt; the PIN still unlocks.
+    expect(count(calls, 'lock_unlock_biometric')).toBe(1);
+    await typePin('2468');
+    await waitFor(() => expect(lockState.locked).toBe(false));
+    expect(lockState.epoch).toBe(1);
+  });
+
+  it('the button asks again, and a recognised face unlocks', async () => {
+    let tries = 0;
+    const { calls } = bioCore(true, (s) => {
+      tries += 1;
+      if (tries === 1) throw { kind: 'biometric_failed', message: 'not recognised' };
+      s.locked = false;
+      return { ...s };
+    });
+    await refreshLock();
+    render(LockScreen);
+    await screen.findByText(/Not recognised or cancelled/);
+    await fireEvent.click(screen.getByTestId('biometric-unlock'));
+    await waitFor(() => expect(lockState.locked).toBe(false));
+    expect(count(calls, 'lock_unlock_biometric')).toBe(2);
+    expect(lockState.epoch).toBe(1);
+    expect(lockState.messages).toEqual([]);
+  });
+
+  it('says so when the device cannot do it, and the PIN pad stays', async () => {
+    bioCore(true, () => {
+      throw { kind: 'unsupported', message: 'no biometric hardware' };
+    });
+    await refreshLock();
+    render(LockScreen);
+    expect(await screen.findByText(/not available here/)).toBeInTheDocument();
+    expect(screen.getByTestId('pin-input')).toBeInTheDocument();
+    expect(lockState.locked).toBe(true);
+  });
+
+  it('turned off: no button and no prompt', async () => {
+    const { calls } = bioCore(false, () => {
+      throw new Error('must not be asked');
+    });
+    await refreshLock();
+    render(LockScreen);
+    await waitFor(() => expect(calls).toContain('lock_biometric_status'));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(screen.queryByTestId('biometric-unlock')).toBeNull();
+    expect(calls).not.toContain('lock_unlock_biometric');
+  });
+});
+
 describe('lock settings', () => {
   it('sets a PIN, then needs the current one to change or remove it', async () => {
     const seen: unknown[] = [];
