@@ -251,11 +251,13 @@ export const en = {
   'avatar.cropLabel': "Crop the photo",
   'avatar.cropHelp': "Drag (or use the arrow keys) to move; the slider or + and − to zoom.",
   'avatar.zoom': "Zoom",
-  'avatar.apply': "Use this crop",
+  'avatar.apply': "Use photo",
   'avatar.working': "Preparing…",
   'avatar.fileTooBig': "That picture is too big (limit {max} MB).",
   'avatar.unreadable': "That file is not a picture this device can read.",
   'avatar.tooBig': "That picture stays too big even at low quality. Try zooming in or another photo.",
+  'avatar.cancel': "Cancel crop",
+  'backup.restorePass': "Backup passphrase",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -253,9 +253,11 @@ export const zh: Record<MessageKey, string> = {
   'avatar.cropLabel': "裁剪照片",
   'avatar.cropHelp': "拖动(或用方向键)移动;用滑块或 + 和 − 缩放。",
   'avatar.zoom': "缩放",
-  'avatar.apply': "使用此裁剪",
+  'avatar.apply': "使用照片",
   'avatar.working': "处理中…",
   'avatar.fileTooBig': "图片太大(上限 {max} MB)。",
   'avatar.unreadable': "此文件不是本设备能读取的图片。",
   'avatar.tooBig': "即使降低质量,图片仍然太大。请放大裁剪或换一张照片。",
+  'avatar.cancel': "取消裁剪",
+  'backup.restorePass': "备份口令",
 };
