@@ -134,6 +134,8 @@ export async function submitBiometric(): Promise<boolean> {
       lockState.messages = [{ key: 'lock.bio.failed' }];
     } else if (kind === 'unsupported') {
       lockState.messages = [{ key: 'lock.bio.unsupported' }];
+    } else if (kind === 'biometric_off') {
+      lockState.messages = [{ key: 'lock.bio.offNow' }];
     } else if (kind === 'wiped') {
       lockState.messages = [{ key: 'lock.wiped' }];
       await refreshLock();

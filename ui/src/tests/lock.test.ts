@@ -193,6 +193,17 @@ describe('biometric unlock on the lock screen', () => {
     expect(lockState.locked).toBe(true);
   });
 
+  it('turned off in the core meanwhile: says so and leaves the PIN', async () => {
+    bioCore(true, () => {
+      throw { kind: 'biometric_off', message: 'off' };
+    });
+    await refreshLock();
+    render(LockScreen);
+    expect(await screen.findByText(/fingerprint or face is off/)).toBeInTheDocument();
+    expect(lockState.locked).toBe(true);
+    expect(screen.getByTestId('pin-submit')).toBeInTheDocument();
+  });
+
   it('turned off: no button and no prompt', async () => {
     const { calls } = bioCore(false, () => {
       throw new Error('must not be asked');

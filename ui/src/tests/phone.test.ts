@@ -9,6 +9,7 @@ import { session } from '../lib/session.svelte';
 import { setLocale } from '../lib/i18n/index.svelte';
 import { emptyCard, type AddReport, type OwnCard } from '../lib/api/types';
 import type { AppInfo } from '../lib/api/settings';
+import type { NfcWritten } from '../lib/api/nfc';
 
 const desktop: AppInfo = {
   version: '0.1.0', data_dir: '/tmp/x', dev_hooks: false, platform: 'desktop', nfc: false, scanner: false, biometric: false,
@@ -149,7 +150,7 @@ describe('write my card to an NFC tag', () => {
 
   it('waits for the tag, then says how many bytes went on it', async () => {
     session.me = me;
-    let answer: (r: { bytes: number }) => void = () => {};
+    let answer: (r: NfcWritten) => void = () => {};
     const calls = core(android, (cmd) => {
       if (cmd === 'me_share') return published;
       if (cmd === 'nfc_write_my_card') return new Promise((r) => (answer = r));
@@ -159,6 +160,9 @@ describe('write my card to an NFC tag', () => {
     expect(await screen.findByTestId('nfc-waiting')).toHaveTextContent('Hold the tag near the phone');
     answer({ bytes: 187 });
     expect(await screen.findByTestId('nfc-result')).toHaveTextContent('187 bytes');
+    await fireEvent.click(screen.getByTestId('nfc-write'));
+    answer({ bytes: 61, offline_included: false, dropped_fields: [] });
+    await waitFor(() => expect(screen.getByTestId('nfc-result')).toHaveTextContent('61 bytes. Only the link fitted'));
     expect(screen.queryByTestId('nfc-waiting')).toBeNull();
     expect(cmds(calls)).toContain('nfc_write_my_card');
   });

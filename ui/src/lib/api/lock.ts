@@ -14,6 +14,8 @@ export interface LockStatus {
   /** Wipe-after-N (null = off). */
   wipe_after: number | null;
   wipe_pending: boolean;
+  /** Biometric unlock is turned on (see lock_biometric_status for the sensor). */
+  biometric?: boolean;
 }
 
 export const lockStatus = () => call<LockStatus>('lock_status');
@@ -43,5 +45,6 @@ export const biometricStatus = () => call<BiometricStatus>('lock_biometric_statu
 /** Needs a PIN set and the app unlocked. */
 export const setBiometric = (enabled: boolean) => call<LockStatus>('lock_set_biometric', { enabled });
 /** Rust shows the system prompt. Rejects with kind `biometric_failed` (cancelled or not
- *  recognised; the PIN still works) or `unsupported`. */
+ *  recognised; the PIN still works), `biometric_off` (turned off meanwhile) or
+ *  `unsupported`. */
 export const unlockBiometric = () => call<LockStatus>('lock_unlock_biometric');

@@ -6,6 +6,10 @@ import type { AddReport } from './types';
 export interface NfcWritten {
   /** Bytes written to the tag (the link record, plus the offline copy when it fits). */
   bytes: number;
+  /** The signed offline copy is on the tag too (else the link alone fitted). */
+  offline_included?: boolean;
+  /** Fields left out of the offline copy to fit the tag (the link brings them). */
+  dropped_fields?: string[];
 }
 
 /** Wait for a tag, read it and add the card it holds. */

@@ -191,7 +191,7 @@ export const en = {
   "lock.wipe": "Erase received cards after 10 wrong PINs",
   "lock.wipeWarning": "Warning: anyone who types 10 wrong PINs erases every card you received on this phone. This cannot be undone. Off by default.",
   'backup.title': "Export & backup",
-  'backup.exportHint': "All received cards and my card in one .vcf file, for another contacts app.",
+  'backup.exportHint': "Every card you received, in one .vcf file for another contacts app.",
   'backup.export': "Export all cards (.vcf)",
   'backup.working': "Working…",
   'backup.cancelled': "Cancelled: nothing was saved.",
@@ -258,6 +258,9 @@ export const en = {
   'avatar.tooBig': "That picture stays too big even at low quality. Try zooming in or another photo.",
   'avatar.cancel': "Cancel crop",
   'backup.restorePass': "Backup passphrase",
+  'lock.bio.offNow': "Unlocking with fingerprint or face is off. Enter your PIN.",
+  'me.nfcWithCopy': "The link and an offline copy of your card are on the tag.",
+  'me.nfcLinkOnly': "Only the link fitted on this tag; your card comes with it when the phone is online.",
 } as const;
 
 export type MessageKey = keyof typeof en;

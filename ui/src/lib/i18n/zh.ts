@@ -193,7 +193,7 @@ export const zh: Record<MessageKey, string> = {
   "lock.wipe": "连续 10 次 PIN 码错误后清除收到的名片",
   "lock.wipeWarning": "警告：任何人连续输错 10 次 PIN 码，本机收到的所有名片都会被清除，且无法恢复。默认关闭。",
   'backup.title': "导出与备份",
-  'backup.exportHint': "把收到的名片和我的名片导出为一个 .vcf 文件,可导入其他通讯录应用。",
+  'backup.exportHint': "把收到的全部名片导出为一个 .vcf 文件,可导入其他通讯录应用。",
   'backup.export': "导出全部名片(.vcf)",
   'backup.working': "处理中…",
   'backup.cancelled': "已取消:未保存任何文件。",
@@ -260,4 +260,7 @@ export const zh: Record<MessageKey, string> = {
   'avatar.tooBig': "即使降低质量,图片仍然太大。请放大裁剪或换一张照片。",
   'avatar.cancel': "取消裁剪",
   'backup.restorePass': "备份口令",
+  'lock.bio.offNow': "指纹/面容解锁已关闭。请输入 PIN 码。",
+  'me.nfcWithCopy': "标签上有链接和名片的离线副本。",
+  'me.nfcLinkOnly': "此标签只放得下链接;手机联网后即可获取完整名片。",
 };
