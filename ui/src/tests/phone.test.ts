@@ -120,6 +120,9 @@ describe('add on a phone', () => {
     await fireEvent.click(await screen.findByTestId('nfc-read'));
     expect(await screen.findByTestId('nfc-waiting')).toHaveTextContent('Hold the tag near the phone');
     expect(screen.getByTestId('nfc-read')).toBeDisabled();
+    // A tag may never come: the other ways in stay usable meanwhile.
+    expect(screen.getByTestId('scan-camera')).not.toBeDisabled();
+    expect(screen.getByTestId('vcf-file')).not.toBeDisabled();
     answer(report('赵六'));
     expect(await screen.findByTestId('add-results')).toHaveTextContent('Added 赵六');
     expect(screen.queryByTestId('nfc-waiting')).toBeNull();
