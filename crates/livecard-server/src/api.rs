@@ -11,13 +11,10 @@ use livecard_format::wire::{
     SyncRequest, SyncResponse, Tombstone, PROTOCOL,
 };
 
+use crate::body_check::{self, path_id};
 use crate::error::{ApiFailure, ApiJson};
 use crate::store::{DeleteOutcome, PutOutcome, Stored};
 use crate::AppState;
-
-fn path_id(text: &str) -> Result<CardId, ApiFailure> {
-    CardId::parse(text).map_err(|e| ApiFailure::new(ErrorCode::InvalidRequest, e.to_string()))
-}
 
 fn with_etag(mut resp: Response, version: u64) -> Response {
     if let Ok(v) = HeaderValue::from_str(&etag(version)) {
@@ -75,16 +72,7 @@ pub async fn put_card(
     ApiJson(record): ApiJson<SealedRecord>,
 ) -> Result<Response, ApiFailure> {
     let id = path_id(&id)?;
-    if record.id != id {
-        return Err(ApiFailure::new(
-            ErrorCode::IdMismatch,
-            format!("path id {id} differs from record id {}", record.id),
-        ));
-    }
-    record
-        .check_size(state.config.max_ciphertext_bytes)
-        .map_err(|e| ApiFailure::record(&e))?;
-    record.verify().map_err(|e| ApiFailure::record(&e))?;
+    body_check::check_put(&id, &record, state.config.max_ciphertext_bytes)?;
     let outcome = state.store.put_if_newer(&record).await?;
     let (status, created) = match outcome {
         PutOutcome::Created => (StatusCode::CREATED, true),
@@ -117,13 +105,7 @@ pub async fn delete_card(
     ApiJson(tombstone): ApiJson<Tombstone>,
 ) -> Result<Response, ApiFailure> {
     let id = path_id(&id)?;
-    if tombstone.id != id {
-        return Err(ApiFailure::new(
-            ErrorCode::IdMismatch,
-            format!("path id {id} differs from tombstone id {}", tombstone.id),
-        ));
-    }
-    tombstone.verify().map_err(|e| ApiFailure::record(&e))?;
+    body_check::check_delete(&id, &tombstone)?;
     match state.store.delete(&tombstone).await? {
         DeleteOutcome::Deleted => Ok(Json(DeleteResponse {
             id: tombstone.id,
@@ -149,16 +131,7 @@ pub async fn sync(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<SyncRequest>,
 ) -> Result<Json<SyncResponse>, ApiFailure> {
-    let max = state.config.max_sync_ids;
-    if request.cards.len() > max {
-        return Err(ApiFailure::new(
-            ErrorCode::TooManyIds,
-            format!(
-                "{} ids in one sync request; the limit is {max}",
-                request.cards.len()
-            ),
-        ));
-    }
+    body_check::check_sync(&request, state.config.max_sync_ids)?;
     state.metrics.sync_ids.inc_by(request.cards.len() as u64);
     // The highest version the client claims per id (duplicates answered once).
     let mut held: HashMap<CardId, u64> = HashMap::with_capacity(request.cards.len());

@@ -30,6 +30,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub mod api;
+pub mod body_check;
 pub mod config;
 pub mod error;
 pub mod metrics;
