@@ -127,6 +127,9 @@ pub struct ReceivedCard {
     pub updated_at: DateTime<Utc>,
     /// When the user last opened it.
     pub last_seen_at: Option<DateTime<Utc>>,
+    /// When its server last answered for it (live cards; see [`crate::Core::synced_at`]).
+    #[serde(default)]
+    pub synced_at: Option<DateTime<Utc>>,
     /// Changed since the user last opened it (the list's badge).
     pub changed: bool,
     /// The recipient's private notes (never touched by sync).

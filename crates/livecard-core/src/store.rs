@@ -469,8 +469,9 @@ impl Store {
         };
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(&format!(
-            "SELECT r.*, n.notes FROM received_cards r
-             LEFT JOIN received_notes n ON n.card_id = r.id ORDER BY {order}"
+            "SELECT r.*, n.notes, s.synced_at FROM received_cards r
+             LEFT JOIN received_notes n ON n.card_id = r.id
+             LEFT JOIN received_sync s ON s.card_id = r.id ORDER BY {order}"
         ))
         .fetch_all(&mut *tx)
         .await?;
@@ -832,6 +833,7 @@ fn received_from_row(row: &SqliteRow, tags: Vec<String>) -> Result<ReceivedCard>
         added_at: from_ms(row.try_get("added_at")?),
         updated_at: from_ms(updated),
         last_seen_at: seen.map(from_ms),
+        synced_at: row.try_get::<Option<i64>, _>("synced_at")?.map(from_ms),
         changed: changed(updated, seen),
         notes: row
             .try_get::<Option<String>, _>("notes")?
@@ -844,8 +846,9 @@ fn received_from_row(row: &SqliteRow, tags: Vec<String>) -> Result<ReceivedCard>
 
 async fn load_received(conn: &mut SqliteConnection, id: &str) -> Result<ReceivedCard> {
     let row = sqlx::query(
-        "SELECT r.*, n.notes FROM received_cards r
-         LEFT JOIN received_notes n ON n.card_id = r.id WHERE r.id = ?",
+        "SELECT r.*, n.notes, s.synced_at FROM received_cards r
+         LEFT JOIN received_notes n ON n.card_id = r.id
+         LEFT JOIN received_sync s ON s.card_id = r.id WHERE r.id = ?",
     )
     .bind(id)
     .fetch_optional(&mut *conn)

@@ -10,8 +10,13 @@
 //!
 //! A sync answer is applied in ONE transaction after it has been received whole, so a server
 //! or network failure mid-sync leaves the store exactly as before.
+//!
+//! `received_sync.synced_at` is when a card's server last answered for it — a conditional GET
+//! (304 included) or a batch answer received whole that covers the card — written in the same
+//! transaction that applies the answer ([`Core::synced_at`]). Offline and failed requests, a
+//! refused record and "unknown" (404) leave it as it was: the copy held was not confirmed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use livecard_format::crypto::{self, ShareLink, ShareSecret};
@@ -206,6 +211,27 @@ async fn check_pin(
             .await?;
             Ok(None)
         }
+    }
+}
+
+/// Records that the server of the received card `card_id` (local id) answered for it at `at`.
+async fn mark_synced(conn: &mut SqliteConnection, card_id: &str, at: i64) -> Result<()> {
+    sqlx::query("UPDATE received_sync SET synced_at = ? WHERE card_id = ?")
+        .bind(at)
+        .bind(card_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The local id of a card whose record the server's answer confirmed (not a refusal).
+fn confirmed(a: &Applied) -> Option<&str> {
+    match a {
+        Applied::Added(id)
+        | Applied::Updated(id, _)
+        | Applied::Unchanged(id)
+        | Applied::Revoked(id) => Some(id),
+        Applied::Refused(..) => None,
     }
 }
 
@@ -489,11 +515,26 @@ fn add_outcome(applied: Applied, name: String) -> Result<crate::AddOutcome> {
 impl Core {
     /// Applies records in one transaction (all checks as in sync).
     pub(crate) async fn apply_many(&self, items: Vec<Incoming<'_>>) -> Result<Vec<Applied>> {
+        self.apply_many_from(items, false).await
+    }
+
+    /// [`Core::apply_many`]; `from_server`: the records are the server's answer just received,
+    /// so every card they confirm gets `synced_at` = now in the same transaction.
+    pub(crate) async fn apply_many_from(
+        &self,
+        items: Vec<Incoming<'_>>,
+        from_server: bool,
+    ) -> Result<Vec<Applied>> {
         let mut tx = self.store.begin_write().await?;
         let mut changes = Vec::new();
         let mut out = Vec::with_capacity(items.len());
+        let now = store::ms(store::now());
         for inc in items {
-            out.push(apply_record(&mut tx, inc, &mut changes).await?);
+            let applied = apply_record(&mut tx, inc, &mut changes).await?;
+            if let (true, Some(id)) = (from_server, confirmed(&applied)) {
+                mark_synced(&mut tx, id, now).await?;
+            }
+            out.push(applied);
         }
         self.store.commit_with(tx, changes).await?;
         Ok(out)
@@ -538,7 +579,7 @@ impl Core {
             }
             Err(e) => return Err(e),
         };
-        self.add_record(&link, &rec, false, source).await
+        self.add_record_from(&link, &rec, false, source, true).await
     }
 
     /// Adds a card from a record already in hand (an offline copy from NFC or an offline QR,
@@ -551,6 +592,19 @@ impl Core {
         partial: bool,
         source: Source,
     ) -> Result<crate::AddOutcome> {
+        self.add_record_from(link, record, partial, source, false)
+            .await
+    }
+
+    /// [`Core::add_record`]; `from_server`: the record is the server's answer just received.
+    async fn add_record_from(
+        &self,
+        link: &ShareLink,
+        record: &SealedRecord,
+        partial: bool,
+        source: Source,
+        from_server: bool,
+    ) -> Result<crate::AddOutcome> {
         self.ensure_unlocked().await?;
         if record.id != link.id {
             return Err(CoreError::InvalidInput(format!(
@@ -559,14 +613,17 @@ impl Core {
             )));
         }
         let applied = self
-            .apply_many(vec![Incoming {
-                record,
-                secret: Some(&link.secret),
-                server_url: Some(&link.base_url),
-                partial,
-                source,
-                card: None,
-            }])
+            .apply_many_from(
+                vec![Incoming {
+                    record,
+                    secret: Some(&link.secret),
+                    server_url: Some(&link.base_url),
+                    partial,
+                    source,
+                    card: None,
+                }],
+                from_server,
+            )
             .await?
             .pop()
             .ok_or_else(|| CoreError::InvalidInput("nothing to add".into()))?;
@@ -647,6 +704,27 @@ impl Core {
         Ok(p.unwrap_or(0) != 0)
     }
 
+    /// When the server of the received card `id` last answered for it (a refresh that
+    /// reached it, 304 included, or a batch sync answer covering it); `None` for static cards
+    /// and live cards never synced since. Persisted: survives a restart.
+    pub async fn synced_at(&self, id: &str) -> Result<Option<DateTime<Utc>>> {
+        self.ensure_unlocked().await?;
+        let row = sqlx::query(
+            "SELECT s.synced_at FROM received_cards r
+             LEFT JOIN received_sync s ON s.card_id = r.id WHERE r.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.store.pool())
+        .await?
+        .ok_or_else(|| CoreError::NotFound {
+            what: "received card",
+            id: id.to_string(),
+        })?;
+        Ok(row
+            .try_get::<Option<i64>, _>("synced_at")?
+            .map(store::from_ms))
+    }
+
     /// The cached copy of a received card, at once (marks it seen). Follow with
     /// [`Core::refresh`] to update it from the server.
     pub async fn open_cached(&self, id: &str) -> Result<ReceivedCard> {
@@ -692,12 +770,20 @@ impl Core {
             Err(e) => return Err(e),
         };
         match fetched {
-            Fetched::NotModified => Ok(Refresh::Unchanged),
+            Fetched::NotModified => {
+                let mut tx = self.store.begin_write().await?;
+                mark_synced(&mut tx, id, store::ms(store::now())).await?;
+                tx.commit().await?;
+                Ok(Refresh::Unchanged)
+            }
             Fetched::NotFound => Ok(Refresh::Unknown),
             Fetched::Gone(t) => {
                 let mut tx = self.store.begin_write().await?;
                 let mut ch = Vec::new();
                 let r = apply_tombstone(&mut tx, &t, &mut ch).await?;
+                if r.is_ok() {
+                    mark_synced(&mut tx, id, store::ms(store::now())).await?;
+                }
                 self.store.commit_with(tx, ch).await?;
                 Ok(match r {
                     Ok(_) => Refresh::Deleted,
@@ -706,14 +792,17 @@ impl Core {
             }
             Fetched::Record(rec) => {
                 let applied = self
-                    .apply_many(vec![Incoming {
-                        record: &rec,
-                        secret: None,
-                        server_url: None,
-                        partial: false,
-                        source: Source::Link,
-                        card: None,
-                    }])
+                    .apply_many_from(
+                        vec![Incoming {
+                            record: &rec,
+                            secret: None,
+                            server_url: None,
+                            partial: false,
+                            source: Source::Link,
+                            card: None,
+                        }],
+                        true,
+                    )
                     .await?;
                 Ok(match applied.into_iter().next() {
                     Some(Applied::Updated(_, n)) => Refresh::Updated { changes: n },
@@ -822,6 +911,9 @@ impl Core {
             report.requests += 1;
             let mut tx = self.store.begin_write().await?;
             let mut ch = Vec::new();
+            // Remote ids whose copy this answer does not confirm: refused records and
+            // tombstones, ids the server does not know.
+            let mut unconfirmed: BTreeSet<&str> = resp.unknown.iter().map(|i| i.as_str()).collect();
             for rec in &resp.changed {
                 let a = apply_record(
                     &mut tx,
@@ -842,6 +934,7 @@ impl Core {
                     Applied::Refused(_, why) => {
                         report.refused += 1;
                         report.errors.push(format!("{}: {why}", rec.id));
+                        unconfirmed.insert(rec.id.as_str());
                     }
                     Applied::Unchanged(_) => {}
                 }
@@ -853,6 +946,7 @@ impl Core {
                     Err(why) => {
                         report.refused += 1;
                         report.errors.push(why);
+                        unconfirmed.insert(t.id.as_str());
                     }
                 }
             }
@@ -864,6 +958,31 @@ impl Core {
             )
             .bind(now)
             .bind(serde_json::to_string(&items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>()).unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
+            // A whole answer confirms every card asked about; a truncated one only the records
+            // and tombstones it holds (the rest may be newer on the server).
+            let covered: Vec<&str> = if resp.truncated {
+                resp.changed
+                    .iter()
+                    .map(|r| r.id.as_str())
+                    .chain(resp.gone.iter().map(|t| t.id.as_str()))
+                    .collect()
+            } else {
+                items.iter().map(|i| i.id.as_str()).collect()
+            };
+            let covered: Vec<&str> = covered
+                .into_iter()
+                .filter(|id| !unconfirmed.contains(id))
+                .collect();
+            // (A list of strings always encodes; were it not to, no card is marked.)
+            let covered = serde_json::to_string(&covered).unwrap_or_else(|_| "[]".into());
+            sqlx::query(
+                "UPDATE received_sync SET synced_at = ? WHERE card_id IN
+                 (SELECT id FROM received_cards WHERE remote_id IN (SELECT value FROM json_each(?)))",
+            )
+            .bind(now)
+            .bind(covered)
             .execute(&mut *tx)
             .await?;
             self.store.commit_with(tx, ch).await?;
