@@ -155,20 +155,48 @@ impl Core {
         Ok((keys, ShareSecret::from_bytes(secret)))
     }
 
-    /// Queues a write of an own card for the next sync.
+    /// Queues a write of an own card for the next sync. When the card's latest pending entry
+    /// is of the same kind, that entry is raised to `version` instead of adding another: the
+    /// replay of a 'publish' sends the card's current fields, so one pending 'publish' per card
+    /// covers every edit made offline (and the offline `publish` the app runs after saving an
+    /// edit). A 'publish' queued after a pending 'delete' is a new entry, so order is kept.
     pub(crate) async fn enqueue(&self, own_id: &str, kind: &str, version: i64) -> Result<()> {
-        sqlx::query("INSERT INTO outbox (own_id, kind, version, created_at) VALUES (?, ?, ?, ?)")
-            .bind(own_id)
-            .bind(kind)
-            .bind(version)
-            .bind(store::ms(store::now()))
-            .execute(self.store.pool())
-            .await?;
+        let mut tx = self.store.begin_write().await?;
+        let last =
+            sqlx::query("SELECT seq, kind FROM outbox WHERE own_id = ? ORDER BY seq DESC LIMIT 1")
+                .bind(own_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let same: Option<i64> = match last {
+            Some(r) if r.try_get::<String, _>("kind")? == kind => Some(r.try_get("seq")?),
+            _ => None,
+        };
+        match same {
+            Some(seq) => {
+                sqlx::query("UPDATE outbox SET version = MAX(version, ?) WHERE seq = ?")
+                    .bind(version)
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO outbox (own_id, kind, version, created_at) VALUES (?, ?, ?, ?)",
+                )
+                .bind(own_id)
+                .bind(kind)
+                .bind(version)
+                .bind(store::ms(store::now()))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
         Ok(())
     }
 
-    /// After an edit of an own card: a published card gets an outbox entry (sent by the next
-    /// `publish` or `sync`).
+    /// After an edit of an own card: a published card gets its pending outbox 'publish' (one
+    /// per card, see [`Core::enqueue`]; sent by the next `publish` or `sync`).
     pub(crate) async fn after_own_edit(&self, before: Option<i64>, own: &OwnCard) -> Result<()> {
         if before == Some(own.version) {
             return Ok(());
@@ -180,7 +208,8 @@ impl Core {
         Ok(())
     }
 
-    /// Own-card writes waiting in the outbox.
+    /// Own-card writes waiting in the outbox: at most one 'publish' per card (however many
+    /// edits it waits with), plus pending deletions.
     pub async fn outbox_len(&self) -> Result<usize> {
         self.ensure_unlocked().await?;
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
