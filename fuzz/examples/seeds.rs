@@ -16,8 +16,9 @@ use livecard_format::mecard::to_mecard;
 use livecard_format::ndef;
 use livecard_format::vcard::to_vcard;
 use livecard_format::wire::{
-    etag, ApiError, DeleteResponse, ErrorBody, ErrorCode, PutResponse, ServerInfo, SyncItem,
-    SyncRequest, SyncResponse, DEFAULT_MAX_CIPHERTEXT_BYTES, DEFAULT_MAX_SYNC_IDS, PROTOCOL,
+    b64url_decode, etag, ApiError, DeleteResponse, ErrorBody, ErrorCode, PutResponse, ServerInfo,
+    SyncItem, SyncRequest, SyncResponse, DEFAULT_MAX_CIPHERTEXT_BYTES, DEFAULT_MAX_SYNC_IDS,
+    PROTOCOL,
 };
 use livecard_format::{Address, Card, Field, Region};
 
@@ -102,6 +103,8 @@ fn sample_cards() -> Res<Vec<Card>> {
     full.set(Field::Bulletin, "新品发布：5G 模组八折", r)?;
     full.set(Field::TempNumber, "13700137000", r)?;
     full.set(Field::TempUntil, "2026-11-25T18:00:00Z", r)?;
+    let png = b64url_decode(&TINY_PNG_B64.replace('+', "-").replace('/', "_"))?;
+    full.set_avatar(png)?;
     let mut small = Card::default();
     small.set(Field::Name, "John Doe", r)?;
     small.add(Field::Email, "john@example.org", r)?;
@@ -295,6 +298,13 @@ fn main() -> Res<()> {
         max_sync_ids: DEFAULT_MAX_SYNC_IDS,
     };
     write("sync_json", "server-info", &json(&info))?;
+    for (i, card) in cards.iter().enumerate() {
+        write(
+            "sync_json",
+            &format!("card-json-{i}"),
+            &crypto::card_plaintext(card),
+        )?;
+    }
     write("sync_json", "etag", etag(42).as_bytes())?;
     write(
         "sync_json",

@@ -5,6 +5,11 @@
 //! record is opened with a fixed share secret as the client core opens it (`crypto::open`,
 //! then `Card::validate`) — it can only open when it verifies; a record that verifies
 //! survives the compact binary form.
+//!
+//! A mutated ciphertext fails authentication, so the card JSON inside a record (which a
+//! card's owner, an outside party for its recipients, writes freely) is also fuzzed
+//! directly: the bytes as `Card` JSON; a card that passes validate must survive its own
+//! sealed plaintext (`crypto::card_plaintext`) unchanged.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -13,7 +18,7 @@ use livecard_format::wire::{
     etag, parse_etag, DeleteResponse, ErrorBody, PutResponse, SealedRecord, ServerInfo,
     SyncResponse, Tombstone,
 };
-use livecard_format::Limits;
+use livecard_format::{Card, Limits};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -69,6 +74,18 @@ fuzz_target!(|data: &[u8]| {
     round_trip::<PutResponse>(data);
     round_trip::<DeleteResponse>(data);
     round_trip::<ServerInfo>(data);
+    if let Ok(card) = serde_json::from_slice::<Card>(data) {
+        if card.validate(&Limits::DEFAULT).is_ok() {
+            let plaintext = crypto::card_plaintext(&card);
+            let back = serde_json::from_slice::<Card>(&plaintext);
+            assert_eq!(
+                back.as_ref().ok(),
+                Some(&card),
+                "{back:?} from {}",
+                String::from_utf8_lossy(&plaintext)
+            );
+        }
+    }
     if let Ok(text) = std::str::from_utf8(data) {
         if let Some(v) = parse_etag(text) {
             assert_eq!(parse_etag(&etag(v)), Some(v));

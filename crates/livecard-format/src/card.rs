@@ -700,6 +700,15 @@ impl Card {
                     ),
                 ));
             }
+            // The sealed plaintext (crypto::card_plaintext) leaves empty strings out, and an
+            // avatar without its type or bytes would then not read back: a recipient could
+            // not open the card at all (found by the sync_json fuzz target, docs/FUZZING.md).
+            if a.mime.is_empty() || a.data.is_empty() {
+                errors.push(FieldError::new(
+                    Field::Avatar,
+                    "an avatar needs its image bytes and their type (mime)",
+                ));
+            }
         }
         if !self.temp_number.is_empty() && self.temp_until.is_none() {
             errors.push(FieldError::new(
