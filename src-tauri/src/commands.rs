@@ -20,6 +20,15 @@ pub struct AppInfo {
     pub data_dir: String,
     /// LIVECARD_DEV_HOOKS=1: the UI exposes test hooks (inject an accelerometer trace).
     pub dev_hooks: bool,
+    /// `desktop`, `android` or `ios`.
+    pub platform: &'static str,
+    /// NFC tags can be read and written (phone builds).
+    pub nfc: bool,
+    /// The camera QR scanner exists (phone builds).
+    pub scanner: bool,
+    /// Biometric unlock exists in this build (phones); whether the phone has it set up is
+    /// `lock_biometric_status`.
+    pub biometric: bool,
 }
 
 #[tauri::command]
@@ -28,6 +37,14 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         data_dir: state.data_dir.display().to_string(),
         dev_hooks: std::env::var("LIVECARD_DEV_HOOKS").is_ok_and(|v| v == "1"),
+        platform: match crate::live::PLATFORM {
+            livecard_actions::Platform::Android => "android",
+            livecard_actions::Platform::Ios => "ios",
+            _ => "desktop",
+        },
+        nfc: cfg!(mobile),
+        scanner: cfg!(mobile),
+        biometric: cfg!(mobile),
     }
 }
 
@@ -149,6 +166,16 @@ pub fn edits_from(current: &Card, wanted: &Card) -> Vec<Vec<Edit>> {
         if want != have {
             groups.push(list_edits(field, want.iter().map(String::as_str)));
         }
+    }
+    if wanted.avatar != current.avatar {
+        groups.push(vec![match &wanted.avatar {
+            Some(a) => Edit {
+                op: livecard_core::EditOp::Set,
+                field: Field::Avatar,
+                value: livecard_core::EditValue::Image(a.data.clone()),
+            },
+            None => Edit::set(Field::Avatar, ""),
+        }]);
     }
     if wanted.address != current.address {
         let lines: Vec<String> = wanted.address.iter().map(|a| a.to_line()).collect();
@@ -349,6 +376,57 @@ mod tests {
         assert_eq!(me2.version, 2);
         assert_eq!(me2.card.mobile.len(), 2);
         assert_eq!(me2.card.title, "掌门");
+    }
+
+    #[tokio::test]
+    async fn me_save_sets_replaces_and_removes_the_avatar() {
+        let (_d, core) = core().await;
+        let png = |n: u8| {
+            let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
+            b.extend([n; 32]);
+            b
+        };
+        let mut card = Card {
+            name: "张三".into(),
+            avatar: Some(livecard_format::Avatar {
+                mime: "image/png".into(),
+                data: png(1),
+            }),
+            ..Default::default()
+        };
+        let me = me_save_in(&core, card.clone()).await.unwrap();
+        let a = me.card.avatar.as_ref().unwrap();
+        assert_eq!(
+            (a.mime.as_str(), a.data.as_slice()),
+            ("image/png", png(1).as_slice())
+        );
+        card.avatar = Some(livecard_format::Avatar {
+            mime: "image/png".into(),
+            data: png(2),
+        });
+        let me = me_save_in(&core, card.clone()).await.unwrap();
+        assert_eq!(me.card.avatar.unwrap().data, png(2));
+        // Not an image: refused in place, the old avatar stays.
+        card.avatar = Some(livecard_format::Avatar {
+            mime: "image/png".into(),
+            data: b"hello".to_vec(),
+        });
+        let e = me_save_in(&core, card.clone()).await.unwrap_err();
+        assert_eq!(e.fields[0].field, "avatar");
+        assert_eq!(
+            me_get_in(&core)
+                .await
+                .unwrap()
+                .unwrap()
+                .card
+                .avatar
+                .unwrap()
+                .data,
+            png(2)
+        );
+        card.avatar = None;
+        let me = me_save_in(&core, card).await.unwrap();
+        assert!(me.card.avatar.is_none());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! opens the window, registers plugins, and maps commands (in [`commands`]) onto the core.
 
 pub mod commands;
+pub mod device;
 pub mod error;
 pub mod live;
 pub mod settings;
@@ -119,11 +120,14 @@ fn effective_server(settings: &settings::SettingsStore, over: Option<&str>) -> O
 pub fn run() {
     let builder = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
-        .plugin(tauri_plugin_deep_link::init());
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_dialog::init());
     #[cfg(mobile)]
     let builder = builder
         .plugin(tauri_plugin_nfc::init())
-        .plugin(tauri_plugin_barcode_scanner::init());
+        .plugin(tauri_plugin_barcode_scanner::init())
+        .plugin(tauri_plugin_biometric::init())
+        .plugin(tauri_plugin_fs::init());
 
     let result = builder
         .setup(|app| {
@@ -206,6 +210,15 @@ pub fn run() {
             commands::lock_now,
             commands::lock_set_auto,
             commands::lock_set_wipe_after,
+            device::add_scanned_text,
+            device::nfc_read,
+            device::nfc_write_my_card,
+            device::lock_biometric_status,
+            device::lock_set_biometric,
+            device::lock_unlock_biometric,
+            device::export_cards,
+            device::export_key_backup,
+            device::import_key_backup,
             live::me_share,
             live::me_offline_qr,
             live::me_publish,
@@ -258,10 +271,11 @@ mod tests {
         for (name, file) in [("desktop", desktop), ("mobile", mobile)] {
             let perms = permissions(file);
             for p in &perms {
-                assert!(
-                    !p.starts_with("fs:") && !p.starts_with("sql:") && !p.starts_with("shell:"),
-                    "{name} grants {p}"
-                );
+                // NFC, biometrics, dialogs and files are reached through Rust commands only:
+                // a script in the webview can neither fake a fingerprint nor pick paths.
+                for denied in ["fs:", "sql:", "shell:", "nfc:", "biometric:", "dialog:"] {
+                    assert!(!p.starts_with(denied), "{name} grants {p}");
+                }
                 assert_ne!(p, "opener:default", "{name}: opener must be scoped");
             }
             let v: serde_json::Value = serde_json::from_str(file).unwrap();
@@ -294,10 +308,22 @@ mod tests {
         let m: serde_json::Value = serde_json::from_str(mobile).unwrap();
         assert_eq!(m["platforms"], serde_json::json!(["android", "iOS"]));
         let mp = permissions(mobile);
-        for p in ["nfc:default", "nfc:allow-write", "barcode-scanner:default"] {
+        for p in [
+            "barcode-scanner:allow-scan",
+            "barcode-scanner:allow-cancel",
+            "barcode-scanner:allow-check-permissions",
+            "barcode-scanner:allow-request-permissions",
+            "barcode-scanner:allow-open-app-settings",
+        ] {
             assert!(mp.contains(&p.to_string()), "mobile lacks {p}");
         }
-        assert!(!permissions(desktop).iter().any(|p| p.starts_with("nfc:")));
+        assert!(
+            !mp.iter().any(|p| p == "barcode-scanner:default"),
+            "only the scanner calls the UI makes"
+        );
+        assert!(!permissions(desktop)
+            .iter()
+            .any(|p| p.starts_with("barcode-scanner:")));
     }
 
     #[tokio::test]

@@ -27,13 +27,13 @@ pub const PLATFORM: Platform = Platform::Ios;
 #[cfg(not(any(target_os = "android", target_os = "ios")))]
 pub const PLATFORM: Platform = Platform::Desktop;
 
-/// Sync bookkeeping the core does not keep: when each card last heard from its server.
+/// Sync bookkeeping of this run (when each card last heard from its server is kept by the
+/// core, in SQLite).
 #[derive(Debug, Default)]
 pub struct LiveState {
     /// Held while a batch sync runs: a second one is skipped, not queued.
     sync_running: tokio::sync::Mutex<()>,
     last_sync: Mutex<Option<SyncStatus>>,
-    card_synced: Mutex<HashMap<String, DateTime<Utc>>>,
     /// One classifier per open card.
     gestures: Mutex<HashMap<String, GestureClassifier>>,
 }
@@ -193,7 +193,7 @@ pub struct CardView {
     /// Newest first.
     pub changes: Vec<Change>,
     pub partial: bool,
-    /// When this card last heard from its server (this run of the app).
+    /// When this card's server last confirmed the copy (kept by the core across restarts).
     pub synced_at: Option<DateTime<Utc>>,
     /// What the refresh did; `None` for the cached view.
     pub refresh: Option<Refresh>,
@@ -207,7 +207,7 @@ pub async fn card_view(state: State<'_, AppState>, id: String) -> CommandResult<
     Ok(CardView {
         changes: core.changes(&id).await?,
         partial: core.is_partial(&id).await?,
-        synced_at: lock(&state.live.card_synced).get(&id).copied(),
+        synced_at: card.synced_at,
         card,
         refresh: None,
     })
@@ -218,21 +218,14 @@ pub async fn card_view(state: State<'_, AppState>, id: String) -> CommandResult<
 pub async fn card_refresh(state: State<'_, AppState>, id: String) -> CommandResult<CardView> {
     let core = state.core();
     let refresh = core.refresh(&id).await?;
-    if reached_server(&refresh) {
-        lock(&state.live.card_synced).insert(id.clone(), Utc::now());
-    }
     let card = core.get(&id).await?;
     Ok(CardView {
         changes: core.changes(&id).await?,
         partial: core.is_partial(&id).await?,
-        synced_at: lock(&state.live.card_synced).get(&id).copied(),
+        synced_at: card.synced_at,
         card,
         refresh: Some(refresh),
     })
-}
-
-fn reached_server(r: &Refresh) -> bool {
-    !matches!(r, Refresh::Offline { .. } | Refresh::NotLive)
 }
 
 /// The last batch sync of this run.
@@ -262,13 +255,6 @@ pub async fn sync_now(state: State<'_, AppState>) -> CommandResult<SyncRun> {
         });
     };
     let core = state.core();
-    let ids: Vec<String> = core
-        .summaries(livecard_core::Sort::Name)
-        .await?
-        .into_iter()
-        .filter(|s| s.live)
-        .map(|s| s.id)
-        .collect();
     let report = core.sync().await?;
     // Offline: the batch answered nothing (every server unreachable).
     let offline = report.checked + report.outbox_replayed + report.outbox_pending > 0
@@ -276,12 +262,6 @@ pub async fn sync_now(state: State<'_, AppState>) -> CommandResult<SyncRun> {
         && report.outbox_replayed == 0
         && !report.errors.is_empty();
     let now = Utc::now();
-    if !offline && report.requests > 0 {
-        let mut synced = lock(&state.live.card_synced);
-        for id in ids {
-            synced.insert(id, now);
-        }
-    }
     let status = SyncStatus {
         at: now,
         offline,
@@ -376,10 +356,17 @@ pub async fn gesture_feed(
     };
     let card = state.core().get(&id).await?;
     let fields = actions_for(&card.card, Utc::now(), PLATFORM);
-    Ok(
-        action_for_gesture(&fields, gesture, GestureMapping::default())
-            .map(|action| GestureHit { gesture, action }),
-    )
+    let mapping = gesture_mapping(state.settings.load(None)?.gestures_swapped);
+    Ok(action_for_gesture(&fields, gesture, mapping).map(|action| GestureHit { gesture, action }))
+}
+
+/// Lift = call, put down = SMS; swapped in settings: the other way round.
+pub fn gesture_mapping(swapped: bool) -> GestureMapping {
+    if swapped {
+        GestureMapping::default().swapped()
+    } else {
+        GestureMapping::default()
+    }
 }
 
 /// Push samples until the classifier recognises a gesture (then it starts afresh).
@@ -428,6 +415,26 @@ mod tests {
             classify(&mut c, &[Sample::new(f64::NAN, 0.0, 0.0, 9.8)]),
             None
         );
+    }
+
+    #[test]
+    fn swapped_gestures_text_on_lift_and_call_on_put_down() {
+        let card = livecard_format::Card {
+            name: "张三".into(),
+            mobile: vec!["+8613800138000".into()],
+            ..Default::default()
+        };
+        let fields = actions_for(&card, Utc::now(), Platform::Android);
+        let url = |g, swapped| {
+            action_for_gesture(&fields, g, gesture_mapping(swapped))
+                .unwrap()
+                .url
+                .unwrap()
+        };
+        assert!(url(Gesture::LiftUp, false).starts_with("tel:"));
+        assert!(url(Gesture::PutDown, false).starts_with("sms"));
+        assert!(url(Gesture::LiftUp, true).starts_with("sms"));
+        assert!(url(Gesture::PutDown, true).starts_with("tel:"));
     }
 
     #[tokio::test]

@@ -38,6 +38,9 @@ pub struct Settings {
     pub onboarded: bool,
     /// Lift-to-call / put-down-to-text on an open card (opt-in, off by default).
     pub gestures: bool,
+    /// Swap what the gestures do: lifting sends an SMS, putting down calls (for people who
+    /// find the other way round more natural).
+    pub gestures_swapped: bool,
 }
 
 impl Settings {
@@ -119,6 +122,7 @@ mod tests {
                 theme: Theme::Dark,
                 onboarded: true,
                 gestures: true,
+                gestures_swapped: true,
             })
             .unwrap();
         assert_eq!(saved.server_url, "http://127.0.0.1:8787");

@@ -152,6 +152,15 @@ impl App {
     /// [`App::launch`] pointed at a sync server (LIVECARD_SERVER), with a file keystore in
     /// its data directory (headless Linux has no session keyring) and the test hooks on.
     async fn launch_with(settings: Option<serde_json::Value>, server: Option<&Server>) -> App {
+        App::launch_env(settings, server, &[]).await
+    }
+
+    /// [`App::launch_with`] plus extra environment variables for the app.
+    async fn launch_env(
+        settings: Option<serde_json::Value>,
+        server: Option<&Server>,
+        extra: &[(&str, String)],
+    ) -> App {
         let lock = ONE_APP_AT_A_TIME.lock().await;
         let data = tempfile::tempdir().expect("tempdir");
         let app_dir = data.path().join("app");
@@ -169,6 +178,7 @@ impl App {
         if let Some(srv) = server {
             env.push(("LIVECARD_SERVER".to_string(), srv.url.clone()));
         }
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
         let driver = Driver::start(data.path(), &env);
         let caps = json!({
             "browserName": "wry",
@@ -943,6 +953,113 @@ async fn a_pin_set_in_settings_locks_the_cards_until_it_is_entered() -> TestResu
     app.wait_text("lock-message", "Wrong PIN").await;
     app.screenshot("15-lock-dark").await;
     unlock_to_list(&app, "2468").await;
+    app.close().await;
+    Ok(())
+}
+
+/// Issue 5 (editor avatar, settings export and key backup): a photo picked from a file is
+/// cropped and saved on my card; every received card is exported as one .vcf; my keys are
+/// backed up under a passphrase and restored from that file. LIVECARD_EXPORT_DIR stands in for
+/// the native save dialog, which WebDriver cannot click.
+#[tokio::test]
+async fn avatar_export_and_key_backup_light() -> TestResult {
+    avatar_export_and_key_backup("light").await
+}
+
+#[tokio::test]
+async fn avatar_export_and_key_backup_dark() -> TestResult {
+    avatar_export_and_key_backup("dark").await
+}
+
+async fn avatar_export_and_key_backup(theme: &str) -> TestResult {
+    let server = Server::start();
+    let lisi = Owner::new(&server);
+    lisi.run(&[
+        "me",
+        "edit",
+        "--set",
+        "name=李四",
+        "--set",
+        "mobile=13800138000",
+    ]);
+    lisi.publish();
+    // Any real image will do as the photo: the owner's QR code as a PNG.
+    let photo = lisi.dir.path().join("photo.png");
+    lisi.run(&[
+        "me",
+        "qr",
+        "--png",
+        photo.to_str().ok_or("temp path is not UTF-8")?,
+    ]);
+    let exports = tempfile::tempdir()?;
+    let app = App::launch_env(
+        Some(json!({"language": "en", "theme": theme})),
+        Some(&server),
+        &[("LIVECARD_EXPORT_DIR", exports.path().display().to_string())],
+    )
+    .await;
+
+    // Editor: pick the photo, crop (zoom in a little), apply; save the card.
+    app.click("onboarding-create").await;
+    app.by_id("avatar-file")
+        .await
+        .send_keys(photo.to_str().ok_or("temp path is not UTF-8")?)
+        .await?;
+    app.by_id("avatar-crop").await;
+    app.screenshot(&format!("17-avatar-crop-{theme}")).await;
+    app.click("avatar-apply").await;
+    app.by_id("avatar-preview").await;
+    app.type_into("field-name", "王五").await;
+    app.type_into("field-mobile-0", "139 0013 9000").await;
+    app.click("editor-save").await;
+    app.wait_text("me-name", "王五").await;
+    app.by_id("me-avatar").await;
+    // The core holds it: a JPEG the UI made, within the 64 KiB limit.
+    let me = livecard_core::Core::open(app.data.path().join("app"), Default::default())
+        .await?
+        .own_card(None)
+        .await?;
+    let avatar = me.card.avatar.ok_or("my card has no avatar")?;
+    assert_eq!(avatar.mime, "image/jpeg");
+    assert!(
+        avatar.data.len() <= 64 * 1024,
+        "{} bytes",
+        avatar.data.len()
+    );
+
+    // Two received cards, exported from Settings.
+    app.click("tab-add").await;
+    let vcf = write_vcf(&app);
+    app.by_id("vcf-file")
+        .await
+        .send_keys(vcf.to_str().ok_or("temp path is not UTF-8")?)
+        .await?;
+    app.wait_text("add-results", "Added John Doe").await;
+    app.click("tab-settings").await;
+    app.click("export-cards").await;
+    app.wait_text("export-result", "2").await;
+    let exported = std::fs::read_to_string(exports.path().join("livecard-cards.vcf"))?;
+    assert_eq!(exported.matches("BEGIN:VCARD").count(), 2, "{exported}");
+    assert!(exported.contains("FN:张三丰") && exported.contains("FN:John Doe"));
+
+    // Key backup: passphrase twice, then restore from the file it wrote.
+    app.type_into("backup-pass", "correct horse battery").await;
+    app.type_into("backup-pass2", "correct horse battery").await;
+    app.click("backup-keys").await;
+    app.by_id("backup-result").await;
+    let backup = exports.path().join("livecard-keys.backup");
+    assert!(std::fs::metadata(&backup)?.len() > 0);
+    app.screenshot(&format!("18-settings-backup-{theme}")).await;
+    app.by_id("restore-file")
+        .await
+        .send_keys(backup.to_str().ok_or("temp path is not UTF-8")?)
+        .await?;
+    app.type_into("restore-pass", "wrong passphrase").await;
+    app.click("restore-keys").await;
+    app.wait_text("restore-error", "passphrase").await;
+    app.type_into("restore-pass", "correct horse battery").await;
+    app.click("restore-keys").await;
+    app.wait_text("restore-result", "1").await;
     app.close().await;
     Ok(())
 }

@@ -414,7 +414,7 @@ async fn two_devices_end_to_end() {
             .await
             .expect("add 10,000");
         assert!(res.iter().all(|r| r.is_ok()));
-        core.store().close().await;
+        core.close().await;
     }
 
     // Kill the server in the middle of the sync answer: nothing changes locally.
@@ -453,7 +453,7 @@ async fn two_devices_end_to_end() {
         assert!(all
             .iter()
             .all(|c| c.remote_version == Some(1) && c.card.title == "经理"));
-        core.store().close().await;
+        core.close().await;
     }
 
     // Restarted: the re-sync completes, all 10,000 in ONE request.

@@ -109,10 +109,10 @@ impl Core {
         &self.secrets
     }
 
-    /// The raw store. It bypasses the PIN lock: for tests and shutdown (`close`), never to
-    /// show card data.
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// Closes the database (waits for its connections; the WAL is checkpointed). Call before
+    /// the process ends or the data directory is removed.
+    pub async fn close(&self) {
+        self.store.close().await
     }
 
     pub fn region(&self) -> Region {

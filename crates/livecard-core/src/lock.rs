@@ -248,6 +248,27 @@ impl Core {
         .await
     }
 
+    /// Allows or stops unlocking with the phone's biometrics. Needs a PIN and an unlocked
+    /// core.
+    pub async fn set_biometric(&self, enabled: bool) -> Result<LockStatus> {
+        self.with_lock(|l| {
+            l.set_biometric(enabled)?;
+            l.status()
+        })
+        .await
+    }
+
+    /// Call only after the platform's biometric prompt succeeded (the app shell runs it;
+    /// the webview cannot): opens the lock when the owner turned biometrics on. Errors:
+    /// `biometric_off`, `no_pin`, `wipe_required`.
+    pub async fn unlock_after_biometric(&self) -> Result<LockStatus> {
+        self.with_lock(|l| {
+            l.unlock_biometric()?;
+            l.status()
+        })
+        .await
+    }
+
     /// Auto-lock timeout in the background, seconds (0 = at once). Needs an unlocked core.
     pub async fn set_auto_lock_secs(&self, secs: u32) -> Result<LockStatus> {
         self.with_lock(|l| {

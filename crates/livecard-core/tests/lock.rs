@@ -109,6 +109,7 @@ async fn every_card_method(
     };
     vec![
         ("own_cards", kind(&core.own_cards().await)),
+        ("synced_at", kind(&core.synced_at(rid).await)),
         ("own_card", kind(&core.own_card(None).await)),
         ("own_card(id)", kind(&core.own_card(Some(oid)).await)),
         ("own_vcard", kind(&core.own_vcard(None).await)),
@@ -251,7 +252,7 @@ async fn no_card_method_answers_while_locked_and_all_do_after_unlock() {
     let core = open(&dir, &ks, &c).await.with_server(Some(srv.url()));
     assert!(core.lock_status().await.unwrap().locked);
     let results = every_card_method(&core, &rid, &oid, &inputs).await;
-    assert_eq!(results.len(), 45, "every method is listed");
+    assert_eq!(results.len(), 46, "every method is listed");
     let leaked: Vec<_> = results.iter().filter(|(_, k)| *k != "locked").collect();
     assert!(leaked.is_empty(), "answered while locked: {leaked:?}");
     // The error says what to do, in both languages.
@@ -288,6 +289,10 @@ fn the_method_list_is_complete() {
         "lock_now",
         "set_wipe_after",
         "set_auto_lock_secs",
+        "set_biometric",
+        "unlock_after_biometric",
+        // Not card data: shuts the database down.
+        "close",
     ];
     let sources = [
         include_str!("../src/lib.rs"),
@@ -460,13 +465,14 @@ async fn wipe_after_n_erases_received_cards_only_when_enabled() {
     let st = core.lock_status().await.unwrap();
     assert!(st.locked && !st.wipe_pending);
     // Erased in the database, notes with them; the own card is still there.
+    let raw = livecard_core::Store::open(&on).await.unwrap();
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM received_cards")
-        .fetch_one(core.store().pool())
+        .fetch_one(raw.pool())
         .await
         .unwrap();
     assert_eq!(n, 0);
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM received_notes")
-        .fetch_one(core.store().pool())
+        .fetch_one(raw.pool())
         .await
         .unwrap();
     assert_eq!(n, 0);
@@ -528,10 +534,11 @@ async fn set_change_and_remove_pin() {
     core.unlock("1234").await.unwrap();
     // Removing: a wrong PIN keeps it (and the flag).
     assert_eq!(kind(&core.remove_pin("0000").await), "wrong_pin");
-    assert!(core.store().pin_set_flag().await.unwrap());
+    let raw = livecard_core::Store::open(tmp.path()).await.unwrap();
+    assert!(raw.pin_set_flag().await.unwrap());
     let st = core.remove_pin("1234").await.unwrap();
     assert!(!st.pin_set && !st.locked);
-    assert!(!core.store().pin_set_flag().await.unwrap());
+    assert!(!raw.pin_set_flag().await.unwrap());
     // Next start: open without a PIN.
     let core = open(tmp.path(), &ks, &c).await;
     assert_eq!(core.list(Sort::Name).await.unwrap().len(), 1);

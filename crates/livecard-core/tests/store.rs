@@ -269,8 +269,10 @@ async fn seeding_an_own_card_from_a_received_one() {
     c.set(Field::Website, "huawei.example", r).unwrap();
     c.set(Field::Fax, "010 6666 8888", r).unwrap();
     c.set(Field::Address, "深圳市龙岗区坂田", r).unwrap();
-    let a = core
-        .store()
+    // Added through the store under the core (a second connection to the same file).
+    let a = livecard_core::Store::open(dir.path())
+        .await
+        .unwrap()
         .add_received(c.clone(), Source::Vcf)
         .await
         .unwrap();

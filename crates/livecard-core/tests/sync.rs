@@ -200,7 +200,12 @@ async fn refusals_rollback_bad_signature_pinned_key() {
     // Pinned key: once a different key is pinned for this id, genuine records are refused.
     sqlx::query("UPDATE pinned_keys SET public_key = ?")
         .bind(vec![7u8; 32])
-        .execute(b.store().pool())
+        .execute(
+            livecard_core::Store::open(dir.path().join("b"))
+                .await
+                .unwrap()
+                .pool(),
+        )
         .await
         .unwrap();
     a.edit_own(None, &[Edit::set(Field::Title, "太极宗师")])

@@ -41,7 +41,8 @@ pub enum Tnf {
 }
 
 impl Tnf {
-    fn from_bits(bits: u8) -> Option<Tnf> {
+    /// The TNF of its 3-bit value (0–6); `None` for 7, which no record may use.
+    pub fn from_bits(bits: u8) -> Option<Tnf> {
         Some(match bits {
             0 => Tnf::Empty,
             1 => Tnf::WellKnown,

@@ -70,6 +70,9 @@ pub enum LockError {
         /// Largest N.
         max: u32,
     },
+    /// Biometric unlock was asked for but the owner has not turned it on.
+    #[error("biometric unlock is off: enter the PIN")]
+    BiometricOff,
     /// The storage backend failed.
     #[error("lock storage: {0}")]
     Storage(#[source] StorageError),
@@ -93,6 +96,7 @@ impl LockError {
             LockError::CurrentPinRequired => "current_pin_required",
             LockError::WipeRequired => "wipe_required",
             LockError::WipeAfterOutOfRange { .. } => "wipe_after_out_of_range",
+            LockError::BiometricOff => "biometric_off",
             LockError::Storage(_) => "storage",
             LockError::CorruptState(_) => "corrupt_state",
             LockError::Hash(_) => "hash",
@@ -202,6 +206,10 @@ impl LockError {
             (Lang::Zh, LockError::WipeAfterOutOfRange { min, max }) => {
                 format!("请选择 {min} 到 {max} 次之间。")
             }
+            (Lang::En, LockError::BiometricOff) => {
+                "Unlocking with fingerprint or face is off; enter your PIN.".into()
+            }
+            (Lang::Zh, LockError::BiometricOff) => "未开启指纹/面容解锁，请输入 PIN 码。".into(),
             (Lang::En, LockError::Storage(_)) => {
                 "The lock settings could not be saved or read.".into()
             }

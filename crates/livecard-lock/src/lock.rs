@@ -40,6 +40,10 @@ struct State {
     /// for it again. Cleared by a right PIN.
     #[serde(default)]
     wipe_done: bool,
+    /// The owner allowed unlocking with the phone's biometrics (fingerprint, face) as well as
+    /// the PIN. Off by default; off again when the PIN is removed.
+    #[serde(default)]
+    biometric: bool,
 }
 
 impl Default for State {
@@ -55,6 +59,7 @@ impl Default for State {
             wipe_after: None,
             wipe_pending: false,
             wipe_done: false,
+            biometric: false,
         }
     }
 }
@@ -78,6 +83,8 @@ pub struct LockStatus {
     pub wipe_after: Option<u32>,
     /// Wipe-after-N fired; the received cards must be erased (then `confirm_wiped`).
     pub wipe_pending: bool,
+    /// Unlocking with the phone's biometrics is allowed (see [`Lock::unlock_biometric`]).
+    pub biometric: bool,
 }
 
 /// Result of a PIN check that did not fail.
@@ -198,6 +205,7 @@ impl Lock {
             auto_lock_secs: self.state.auto_lock_secs,
             wipe_after: self.state.wipe_after,
             wipe_pending: self.state.wipe_pending,
+            biometric: self.state.biometric,
         })
     }
 
@@ -280,6 +288,44 @@ impl Lock {
         let mut next = self.state.clone();
         next.wipe_after = n;
         self.commit(next)
+    }
+
+    /// Allows or stops unlocking with biometrics. Needs a PIN (biometrics are a shortcut to
+    /// the PIN, never a replacement: the PIN still opens the lock) and an unlocked lock.
+    pub fn set_biometric(&mut self, enabled: bool) -> Result<(), LockError> {
+        if self.state.pin_hash.is_none() {
+            return Err(LockError::NoPin);
+        }
+        self.ensure_unlocked()?;
+        let mut next = self.state.clone();
+        next.biometric = enabled;
+        self.commit(next)
+    }
+
+    /// The platform confirmed the owner's fingerprint or face (the caller ran the system
+    /// prompt and it succeeded): unlocks like a right PIN and resets the wrong-PIN counter.
+    /// Refused when biometrics are off (`BiometricOff`) or a wipe is pending. The waits after
+    /// wrong PINs do not apply: they slow down guessing a PIN, and the system prompt has its
+    /// own lock-out after failed matches.
+    pub fn unlock_biometric(&mut self) -> Result<(), LockError> {
+        if self.state.pin_hash.is_none() {
+            return Err(LockError::NoPin);
+        }
+        if self.state.wipe_pending {
+            return Err(LockError::WipeRequired);
+        }
+        if !self.state.biometric {
+            return Err(LockError::BiometricOff);
+        }
+        let mut next = self.state.clone();
+        next.wrong_tries = 0;
+        next.last_failure = None;
+        next.last_failure_boot = None;
+        next.recent_tries.clear();
+        next.wipe_done = false;
+        self.commit(next)?;
+        self.unlocked = true;
+        Ok(())
     }
 
     /// The caller erased the received cards after `WipeRequired`. The PIN stays and the lock

@@ -151,6 +151,7 @@ fn counter_and_wait_survive_restart() {
             auto_lock_secs: 60,
             wipe_after: None,
             wipe_pending: false,
+            biometric: false,
         }
     );
     assert_eq!(must_wait(lock.unlock(PIN)), 45);
@@ -598,7 +599,7 @@ fn status_json_shape() {
         v,
         serde_json::json!({"pin_set": true, "locked": true, "wrong_tries": 1, "wait_secs": 0,
             "tries_left_before_delay": 4, "auto_lock_secs": 60, "wipe_after": null,
-            "wipe_pending": false})
+            "wipe_pending": false, "biometric": false})
     );
 }
 
@@ -641,4 +642,67 @@ fn messages_in_english_and_chinese() {
     );
     assert_eq!(Lang::from_tag("zh-CN"), Lang::Zh);
     assert_eq!(Lang::from_tag("en-US"), Lang::En);
+}
+
+#[test]
+fn biometric_unlock_only_when_turned_on_with_a_pin() {
+    // No PIN: nothing to turn on.
+    let st = MemoryStorage::new();
+    let clock = ManualClock::new(t0());
+    assert!(matches!(
+        open(&st, &clock).set_biometric(true),
+        Err(LockError::NoPin)
+    ));
+
+    let (st, clock, mut lock) = locked_with_pin(Policy::default());
+    // Off by default: a biometric success does not open the lock.
+    assert!(!lock.status().unwrap().biometric);
+    assert!(matches!(
+        lock.unlock_biometric(),
+        Err(LockError::BiometricOff)
+    ));
+    // Turning it on needs the lock open.
+    assert!(matches!(lock.set_biometric(true), Err(LockError::Locked)));
+    assert_eq!(lock.unlock(PIN).unwrap(), UnlockOutcome::Unlocked);
+    lock.set_biometric(true).unwrap();
+
+    // Persisted: the next start is locked, and biometrics open it and reset the counter,
+    // even during a wait after wrong PINs.
+    let mut lock = open(&st, &clock);
+    assert!(lock.status().unwrap().biometric);
+    for _ in 0..6 {
+        let _ = lock.unlock(WRONG);
+    }
+    let s = lock.status().unwrap();
+    assert!(s.locked && s.wrong_tries > 0 && s.wait_secs > 0, "{s:?}");
+    lock.unlock_biometric().unwrap();
+    let s = lock.status().unwrap();
+    assert!(!s.locked && s.wrong_tries == 0 && s.wait_secs == 0, "{s:?}");
+
+    // Changing the PIN keeps it; removing the PIN turns it off.
+    lock.set_pin("24680", Some(PIN)).unwrap();
+    assert!(lock.status().unwrap().biometric);
+    lock.remove_pin("24680").unwrap();
+    assert!(!lock.status().unwrap().biometric);
+    let mut lock = open(&st, &clock);
+    assert!(!lock.status().unwrap().biometric);
+    assert!(matches!(lock.unlock_biometric(), Err(LockError::NoPin)));
+}
+
+#[test]
+fn biometric_unlock_does_not_skip_a_pending_wipe() {
+    let (_st, clock, mut lock) = locked_with_pin(Policy::default());
+    assert_eq!(lock.unlock(PIN).unwrap(), UnlockOutcome::Unlocked);
+    lock.set_biometric(true).unwrap();
+    lock.set_wipe_after(Some(5)).unwrap();
+    lock.lock();
+    for _ in 1..5 {
+        let (_, _, wait) = wrong(&mut lock);
+        clock.advance_secs(wait);
+    }
+    assert_eq!(lock.unlock(WRONG).unwrap(), UnlockOutcome::WipeRequired);
+    assert!(matches!(
+        lock.unlock_biometric(),
+        Err(LockError::WipeRequired)
+    ));
 }

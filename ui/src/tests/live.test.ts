@@ -225,7 +225,7 @@ describe('add', () => {
     await fireEvent.input(screen.getByTestId('paste'), { target: { value: `  ${LINK}\n` } });
     await fireEvent.click(screen.getByTestId('paste-add'));
     expect(await screen.findByTestId('add-results')).toHaveTextContent('Added 李四');
-    expect(seen.filter((c) => c.cmd === 'add_scanned_text').map((c) => c.args)).toEqual([{ text: LINK }]);
+    expect(seen.filter((c) => c.cmd === 'add_scanned_text').map((c) => c.args)).toEqual([{ text: LINK, pasted: true }]);
     expect(seen.map((c) => c.cmd)).not.toContain('add_link');
     expect(seen.map((c) => c.cmd)).not.toContain('import_text');
   });

@@ -4,8 +4,10 @@
 import { ApiError, call } from './ipc';
 import type { AddReport } from './types';
 
-/** Add whatever a QR code, NFC tag or the paste box held. */
-export const addScannedText = (text: string) => call<AddReport>('add_scanned_text', { text });
+/** Add whatever a QR code or the paste box held (`pasted`: recorded as typed/pasted, not
+ *  scanned). */
+export const addScannedText = (text: string, pasted = false) =>
+  call<AddReport>('add_scanned_text', pasted ? { text, pasted } : { text });
 
 type Permission = 'granted' | 'denied' | 'prompt' | 'prompt-with-rationale';
 
