@@ -109,8 +109,9 @@ impl Core {
         &self.secrets
     }
 
-    /// Closes the database (waits for its connections; the WAL is checkpointed). Call before
-    /// the process ends or the data directory is removed.
+    /// Closes the database: waits until its connections are closed (SQLite checkpoints the
+    /// WAL as the last one closes; the `-wal`/`-shm` files may disappear a moment after this
+    /// returns). Call before the process ends or the data directory is removed.
     pub async fn close(&self) {
         self.store.close().await
     }
