@@ -191,17 +191,28 @@ impl App {
             serde_json::Value::Object(m) => m,
             _ => unreachable!("a JSON object literal"),
         };
-        let client = ClientBuilder::rustls()
-            .expect("rustls connector")
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", driver.port))
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
+        // tauri-driver listens before WebKitWebDriver behind it does: on a loaded machine the
+        // first session request can find no native driver yet. Ask again until WAIT.
+        let deadline = Instant::now() + WAIT;
+        let client = loop {
+            let attempt = ClientBuilder::rustls()
+                .expect("rustls connector")
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{}", driver.port))
+                .await;
+            match attempt {
+                Ok(c) => break c,
+                Err(e)
+                    if Instant::now() < deadline && e.to_string().contains("did not respond") =>
+                {
+                    tokio::time::sleep(POLL).await;
+                }
+                Err(e) => panic!(
                     "no WebDriver session: {e}; tauri-driver log:\n{}",
                     std::fs::read_to_string(&driver.log).unwrap_or_default()
-                )
-            });
+                ),
+            }
+        };
         let app = App {
             client,
             data,
@@ -263,8 +274,20 @@ impl App {
             })
     }
 
+    /// Scrolled to the middle first: a control near the bottom of a long screen is otherwise
+    /// under the tab bar, and WebKitWebDriver reports the click as intercepted.
     async fn click(&self, id: &str) {
-        self.by_id(id).await.click().await.expect("click");
+        let el = self.by_id(id).await;
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'});",
+                vec![serde_json::to_value(&el).expect("element as JSON")],
+            )
+            .await
+            .expect("scroll into view");
+        el.click()
+            .await
+            .unwrap_or_else(|e| panic!("click {id}: {e}"));
     }
 
     async fn type_into(&self, id: &str, text: &str) {
@@ -622,15 +645,31 @@ async fn tour(theme: &str) {
     app.click("me-offline").await;
     app.by_id("me-qr").await;
 
-    // Reset link: after the warning is accepted, a new link (same card id, new secret).
+    // Reset link: the app asks first (in the app, not window.confirm); "cancel" keeps the
+    // link, "reset" makes a new one (same card id, new secret).
     app.click("me-reset").await;
-    app.wait_for("the reset warning", |c| async move {
-        Ok(c.get_alert_text().await.is_ok())
+    app.wait_text("confirm-message", "stops receiving").await;
+    app.screenshot(&format!("03c-my-card-reset-confirm-{theme}"))
+        .await;
+    app.click("confirm-cancel").await;
+    app.wait_for("the dialog to close", |c| async move {
+        Ok(c.find_all(Locator::Css("[data-testid='confirm-dialog']"))
+            .await?
+            .is_empty())
     })
     .await;
-    let warning = app.client.get_alert_text().await.expect("alert text");
-    assert!(warning.contains("stops receiving"), "{warning}");
-    app.client.accept_alert().await.expect("accept the warning");
+    assert_eq!(
+        app.by_id("me-qr")
+            .await
+            .attr("data-link")
+            .await
+            .ok()
+            .flatten(),
+        Some(my_link.clone()),
+        "cancel keeps the link"
+    );
+    app.click("me-reset").await;
+    app.click("confirm-ok").await;
     app.wait_text("me-note", "New link").await;
     let new_link = app
         .by_id("me-qr")

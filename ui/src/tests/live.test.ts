@@ -200,6 +200,30 @@ describe('my card', () => {
     expect(screen.getByTestId('me-reset')).toBeInTheDocument();
   });
 
+  it('reset link asks in the app first: cancel changes nothing, confirm makes a new link', async () => {
+    session.me = me;
+    const calls: string[] = [];
+    mockIPC((cmd) => {
+      calls.push(cmd);
+      if (cmd === 'me_share' || cmd === 'me_reset_link') {
+        return { published: true, link: LINK, qr_svg: '<svg></svg>', pending: 0, has_server: true };
+      }
+      return null;
+    });
+    render(MyCard);
+    await fireEvent.click(await screen.findByTestId('me-reset'));
+    const dialog = await screen.findByTestId('confirm-dialog');
+    expect(dialog).toHaveTextContent('stops receiving');
+    expect(screen.getByTestId('confirm-cancel')).toHaveFocus();
+    await fireEvent.click(screen.getByTestId('confirm-cancel'));
+    await waitFor(() => expect(screen.queryByTestId('confirm-dialog')).toBeNull());
+    expect(calls).not.toContain('me_reset_link');
+    await fireEvent.click(screen.getByTestId('me-reset'));
+    await fireEvent.click(await screen.findByTestId('confirm-ok'));
+    await waitFor(() => expect(calls).toContain('me_reset_link'));
+    expect(screen.queryByTestId('confirm-dialog')).toBeNull();
+  });
+
   it('shows "waiting to upload" while edits wait in the outbox', async () => {
     session.me = me;
     mockIPC((cmd) => {
