@@ -20,12 +20,26 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// A new HTTP client (rustls, timeouts). Keep one per [`crate::Core`]: its connection pool
 /// belongs to the async runtime that uses it.
 pub fn new_client() -> Result<reqwest::Client> {
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
-        .user_agent(concat!("livecard/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!("livecard/", env!("CARGO_PKG_VERSION")));
+    // Android: reqwest's default (rustls-platform-verifier) must first be initialised from the
+    // JVM with its own Android library; the bundled Mozilla roots need neither.
+    #[cfg(target_os = "android")]
+    let builder = builder.tls_certs_only(bundled_roots());
+    builder
         .build()
         .map_err(|e| CoreError::Offline(format!("cannot start the HTTP client: {e}")))
+}
+
+/// Mozilla's trusted root certificates (`webpki-root-certs`) as reqwest certificates: what the
+/// client trusts on Android. A certificate that does not parse is left out.
+pub fn bundled_roots() -> Vec<reqwest::Certificate> {
+    webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .filter_map(|c| reqwest::Certificate::from_der(c.as_ref()).ok())
+        .collect()
 }
 
 /// A server at `base` (e.g. `https://livecard.example`).
@@ -256,4 +270,24 @@ fn url_ok(base: &str) -> Result<String> {
         )));
     }
     Ok(base.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_android_trust_store_is_complete_and_a_client_builds_with_it() {
+        let roots = bundled_roots();
+        // Every bundled certificate parses (Mozilla's list has well over 100 roots).
+        assert_eq!(roots.len(), webpki_root_certs::TLS_SERVER_ROOT_CERTS.len());
+        assert!(roots.len() > 100, "{} roots", roots.len());
+        // The Android client: the same builder with only these roots.
+        reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .tls_certs_only(roots)
+            .build()
+            .expect("a client trusting only the bundled roots");
+        new_client().expect("the default client");
+    }
 }
