@@ -28,6 +28,12 @@ pub const AAD: &[u8] = b"livecard-keys-v1";
 pub const M_KIB: u32 = 65536;
 pub const T_COST: u32 = 3;
 pub const P_COST: u32 = 1;
+/// The most a backup file may ask for (4× our memory, a little over 2× our passes): the cost
+/// comes from the file, so without a cap a crafted one could make a single import attempt
+/// allocate gigabytes and run for minutes before the passphrase is even checked.
+pub const MAX_M_KIB: u32 = 4 * M_KIB;
+pub const MAX_T_COST: u32 = 8;
+pub const MAX_P_COST: u32 = 4;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -80,8 +86,12 @@ fn bad(why: impl std::fmt::Display) -> CoreError {
 }
 
 fn derive(pass: &str, salt: &[u8], m: u32, t: u32, p: u32) -> Result<Zeroizing<[u8; 32]>> {
-    if m > 4 * 1024 * 1024 || t > 64 || p > 16 {
-        return Err(bad("key derivation cost out of range"));
+    if m > MAX_M_KIB || t > MAX_T_COST || p > MAX_P_COST {
+        return Err(bad(format!(
+            "key derivation cost out of range (at most {} MiB, {MAX_T_COST} passes, \
+             {MAX_P_COST} lanes)",
+            MAX_M_KIB / 1024
+        )));
     }
     let params = argon2::Params::new(m, t, p, Some(32)).map_err(bad)?;
     let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
@@ -291,5 +301,21 @@ mod tests {
             Err(CoreError::InvalidInput(_))
         ));
         assert!(open(b"garbage", "x").is_err());
+    }
+
+    #[test]
+    fn a_backup_asking_for_a_huge_kdf_cost_is_refused_before_any_hashing() {
+        let f = seal(b"hello", "correct horse").unwrap();
+        for (key, value) in [("m_kib", 4 * 1024 * 1024), ("t", 64), ("p", 16)] {
+            let mut v: serde_json::Value = serde_json::from_slice(&f).unwrap();
+            v["kdf"][key] = value.into();
+            let crafted = serde_json::to_vec(&v).unwrap();
+            match open(&crafted, "correct horse") {
+                Err(CoreError::InvalidInput(m)) => assert!(m.contains("out of range"), "{m}"),
+                other => panic!("{key}={value}: {:?}", other.map(|_| ())),
+            }
+        }
+        // Our own cost is within the cap.
+        const { assert!(M_KIB <= MAX_M_KIB && T_COST <= MAX_T_COST && P_COST <= MAX_P_COST) };
     }
 }
