@@ -2,62 +2,11 @@
 //! tempdir): one offline edit of a published card is one pending write, and further offline
 //! edits collapse into it (the replay sends the card's latest version anyway).
 
-use std::net::SocketAddr;
-use std::path::Path;
-use std::sync::Arc;
+use livecard_core::{CoreError, Edit};
+use livecard_format::Field;
 
-use livecard_core::keystore::MemoryStore;
-use livecard_core::{Core, CoreError, Edit};
-use livecard_format::{Field, Region};
-use livecard_server::Config;
-
-struct Server {
-    addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), livecard_server::ServeError>>>,
-}
-
-impl Server {
-    async fn start(db_dir: &Path, addr: Option<SocketAddr>) -> Server {
-        let mut config = Config::new(format!("sqlite://{}", db_dir.join("server.db").display()));
-        config.rate_per_second = 0;
-        let listener = tokio::net::TcpListener::bind(addr.unwrap_or(([127, 0, 0, 1], 0).into()))
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(livecard_server::serve(config, listener, async move {
-            let _ = stopped.await;
-        }));
-        Server {
-            addr,
-            stop: Some(stop),
-            task: Some(task),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    async fn stop(mut self) -> SocketAddr {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.task.take() {
-            t.await.expect("server task").expect("server ran");
-        }
-        self.addr
-    }
-}
-
-async fn device(dir: &Path, name: &str, server: &str) -> Core {
-    Core::open(dir.join(name), Region::default())
-        .await
-        .expect("open core")
-        .with_secrets(Arc::new(MemoryStore::new()))
-        .with_server(Some(server.to_string()))
-}
+mod common;
+use common::{device, Server};
 
 #[tokio::test]
 async fn one_offline_edit_is_one_outbox_entry_and_edits_collapse() {

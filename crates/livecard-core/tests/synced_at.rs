@@ -4,63 +4,15 @@
 //! livecard-server on 127.0.0.1 (in-process, SQLite in a tempdir), real client stores in
 //! tempdirs, in-memory keystores.
 
-use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use livecard_core::keystore::MemoryStore;
 use livecard_core::{Core, CoreError, Edit, Refresh, Sort, Source};
 use livecard_format::crypto::{self, CardKeys, ShareLink, ShareSecret};
-use livecard_format::{Card, Field, Region};
-use livecard_server::Config;
+use livecard_format::{Card, Field};
 
-struct Server {
-    addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), livecard_server::ServeError>>>,
-}
-
-impl Server {
-    async fn start(db_dir: &Path) -> Server {
-        let mut config = Config::new(format!("sqlite://{}", db_dir.join("server.db").display()));
-        config.rate_per_second = 0;
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(livecard_server::serve(config, listener, async move {
-            let _ = stopped.await;
-        }));
-        Server {
-            addr,
-            stop: Some(stop),
-            task: Some(task),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    async fn stop(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.task.take() {
-            t.await.expect("server task").expect("server ran");
-        }
-    }
-}
-
-async fn device(dir: &Path, name: &str, server: &str) -> Core {
-    Core::open(dir.join(name), Region::default())
-        .await
-        .expect("open core")
-        .with_secrets(Arc::new(MemoryStore::new()))
-        .with_server(Some(server.to_string()))
-}
+mod common;
+use common::{device, Server};
 
 /// An owner device with a published card; returns it with the share link.
 async fn owner(dir: &Path, name: &str, server: &str, who: &str) -> Core {
@@ -110,7 +62,7 @@ fn assert_between(t: Option<DateTime<Utc>>, lo: DateTime<Utc>, hi: DateTime<Utc>
 #[tokio::test]
 async fn refresh_sets_synced_at_offline_keeps_it_and_restart_keeps_it() {
     let dir = tempfile::tempdir().unwrap();
-    let srv = Server::start(dir.path()).await;
+    let srv = Server::start(dir.path(), None).await;
     let a = owner(dir.path(), "a", &srv.url(), "张三丰").await;
     let b = device(dir.path(), "b", &srv.url()).await;
     let id = add_offline_copy(&b, &a).await;
@@ -167,7 +119,7 @@ async fn refresh_sets_synced_at_offline_keeps_it_and_restart_keeps_it() {
 #[tokio::test]
 async fn batch_sync_sets_synced_at_of_every_live_card_checked() {
     let dir = tempfile::tempdir().unwrap();
-    let srv = Server::start(dir.path()).await;
+    let srv = Server::start(dir.path(), None).await;
     let a = owner(dir.path(), "a", &srv.url(), "张三丰").await;
     let c = owner(dir.path(), "c", &srv.url(), "李四").await;
     let b = device(dir.path(), "b", &srv.url()).await;
