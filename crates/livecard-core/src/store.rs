@@ -582,33 +582,37 @@ impl Store {
 
     /// Adds the recipient's private tags to a card (trimmed; duplicates ignored).
     pub async fn add_tags(&self, id: &str, tags: &[String]) -> Result<ReceivedCard> {
-        let tags = clean_tags(tags)?;
-        let mut tx = self.begin_write().await?;
-        ensure_received(&mut tx, id).await?;
-        for t in &tags {
-            sqlx::query("INSERT OR IGNORE INTO received_tags (card_id, tag) VALUES (?, ?)")
-                .bind(id)
-                .bind(t)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let entry = refresh_keys(&mut tx, id).await?;
-        self.commit_with(tx, vec![IndexChange::Upsert(Box::new(entry))])
-            .await?;
-        self.get_received(id).await
+        self.change_tags(
+            id,
+            tags,
+            "INSERT OR IGNORE INTO received_tags (card_id, tag) VALUES (?, ?)",
+        )
+        .await
     }
 
     /// Removes tags from a card (absent ones are ignored).
     pub async fn remove_tags(&self, id: &str, tags: &[String]) -> Result<ReceivedCard> {
+        self.change_tags(
+            id,
+            tags,
+            "DELETE FROM received_tags WHERE card_id = ? AND tag = ?",
+        )
+        .await
+    }
+
+    /// Runs `sql` (binding the card id, then the tag) once per cleaned tag in one
+    /// transaction, then refreshes the card's search keys.
+    async fn change_tags(
+        &self,
+        id: &str,
+        tags: &[String],
+        sql: &'static str,
+    ) -> Result<ReceivedCard> {
         let tags = clean_tags(tags)?;
         let mut tx = self.begin_write().await?;
         ensure_received(&mut tx, id).await?;
         for t in &tags {
-            sqlx::query("DELETE FROM received_tags WHERE card_id = ? AND tag = ?")
-                .bind(id)
-                .bind(t)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(sql).bind(id).bind(t).execute(&mut *tx).await?;
         }
         let entry = refresh_keys(&mut tx, id).await?;
         self.commit_with(tx, vec![IndexChange::Upsert(Box::new(entry))])
