@@ -276,15 +276,21 @@ impl App {
 
     /// Scrolled to the middle first: a control near the bottom of a long screen is otherwise
     /// under the tab bar, and WebKitWebDriver reports the click as intercepted.
-    async fn click(&self, id: &str) {
-        let el = self.by_id(id).await;
+    /// Scrolls `el` to the middle of the view: below the fold of a long screen,
+    /// WebKitWebDriver may call an element not interactable.
+    async fn scroll_to(&self, el: &Element) {
         self.client
             .execute(
                 "arguments[0].scrollIntoView({block: 'center'});",
-                vec![serde_json::to_value(&el).expect("element as JSON")],
+                vec![serde_json::to_value(el).expect("element as JSON")],
             )
             .await
             .expect("scroll into view");
+    }
+
+    async fn click(&self, id: &str) {
+        let el = self.by_id(id).await;
+        self.scroll_to(&el).await;
         el.click()
             .await
             .unwrap_or_else(|e| panic!("click {id}: {e}"));
@@ -292,15 +298,7 @@ impl App {
 
     async fn type_into(&self, id: &str, text: &str) {
         let el = self.by_id(id).await;
-        // Scrolled to the middle: below the fold of a long screen, WebKitWebDriver may call
-        // the element not interactable.
-        self.client
-            .execute(
-                "arguments[0].scrollIntoView({block: 'center'});",
-                vec![serde_json::to_value(&el).expect("element as JSON")],
-            )
-            .await
-            .expect("scroll into view");
+        self.scroll_to(&el).await;
         el.clear()
             .await
             .unwrap_or_else(|e| panic!("clear {id}: {e}; page text:\n{}", "(see screenshot)"));
@@ -784,13 +782,7 @@ async fn tour(theme: &str) {
     app.wait_text("detail-temp", "+8613700137000").await;
     app.screenshot(&format!("13-detail-changed-{theme}")).await;
     let history = app.by_id("detail-history").await;
-    app.client
-        .execute(
-            "arguments[0].scrollIntoView({block: 'center'});",
-            vec![serde_json::to_value(&history).expect("element as JSON")],
-        )
-        .await
-        .expect("scroll to the history");
+    app.scroll_to(&history).await;
     app.screenshot(&format!("13b-detail-history-{theme}")).await;
 
     // Gestures: opt in, open the card, feed a recorded lift trace through the same path as
