@@ -6,7 +6,10 @@ use libfuzzer_sys::fuzz_target;
 use livecard_format::mecard::{parse_mecard, to_mecard};
 use livecard_format::{Limits, Region};
 
-fuzz_target!(|data: &[u8]| {
+#[path = "phone_cache.rs"]
+mod phone_cache;
+
+fuzz_target!(init: phone_cache::keep_all_patterns(), |data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };

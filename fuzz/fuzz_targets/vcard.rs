@@ -8,7 +8,10 @@ use libfuzzer_sys::fuzz_target;
 use livecard_format::vcard::{parse_vcards, parse_vcards_lenient, to_vcard};
 use livecard_format::{Limits, Region};
 
-fuzz_target!(|data: &[u8]| {
+#[path = "phone_cache.rs"]
+mod phone_cache;
+
+fuzz_target!(init: phone_cache::keep_all_patterns(), |data: &[u8]| {
     let region = Region::default();
     if let Ok(report) = parse_vcards_lenient(data, region) {
         for c in report.cards {
