@@ -16,6 +16,7 @@
 //! in pinyin order.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use memchr::memmem::Finder;
 
@@ -78,6 +79,9 @@ pub struct SearchIndex {
     entries: Vec<Entry>,
     initials: Vec<Initials>,
     by_id: HashMap<String, usize>,
+    /// Each entry's place in name order (`sort_key`, then id), computed on the first search
+    /// after a change: ranking many hits then compares two integers instead of two strings.
+    name_rank: OnceLock<Vec<u32>>,
 }
 
 /// A prepared query.
@@ -297,6 +301,7 @@ impl SearchIndex {
 
     /// Adds or replaces the entry with the same id.
     pub fn upsert(&mut self, entry: Entry) {
+        self.name_rank = OnceLock::new();
         let ini = Initials::of(&entry.key);
         match self.by_id.get(&entry.summary.id) {
             Some(&i) => {
@@ -314,6 +319,7 @@ impl SearchIndex {
 
     pub fn remove(&mut self, id: &str) {
         if let Some(i) = self.by_id.remove(id) {
+            self.name_rank = OnceLock::new();
             self.entries.swap_remove(i);
             self.initials.swap_remove(i);
             if let Some(moved) = self.entries.get(i) {
@@ -332,24 +338,40 @@ impl SearchIndex {
         let Some(q) = Query::new(query) else {
             return Vec::new();
         };
-        let mut hits: Vec<(u8, &Entry)> = self
+        let name_rank = self.name_rank.get_or_init(|| self.name_ranks());
+        // (match rank, place in name order, entry): the first two order the hits and are
+        // unique together, so an unstable sort gives one order.
+        let mut hits: Vec<(u8, u32, usize)> = self
             .entries
             .iter()
             .zip(self.initials.iter())
-            .filter_map(|(e, ini)| e.rank(*ini, &q).map(|r| (r, e)))
+            .zip(name_rank.iter())
+            .enumerate()
+            .filter_map(|(i, ((e, ini), place))| e.rank(*ini, &q).map(|r| (r, *place, i)))
             .collect();
-        let cmp = |a: &(u8, &Entry), b: &(u8, &Entry)| {
-            (a.0, &a.1.sort_key, &a.1.summary.id).cmp(&(b.0, &b.1.sort_key, &b.1.summary.id))
-        };
         if let Some(n) = limit.filter(|n| *n > 0 && *n < hits.len()) {
-            hits.select_nth_unstable_by(n - 1, cmp);
+            hits.select_nth_unstable(n - 1);
             hits.truncate(n);
         }
-        hits.sort_unstable_by(cmp);
+        hits.sort_unstable();
         hits.into_iter()
             .take(limit.unwrap_or(usize::MAX))
-            .map(|(_, e)| e.summary.clone())
+            .map(|(_, _, i)| self.entries[i].summary.clone())
             .collect()
+    }
+
+    /// Each entry's place when all are sorted by (`sort_key`, id).
+    fn name_ranks(&self) -> Vec<u32> {
+        let mut order: Vec<usize> = (0..self.entries.len()).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&self.entries[a], &self.entries[b]);
+            (&a.sort_key, &a.summary.id).cmp(&(&b.sort_key, &b.summary.id))
+        });
+        let mut rank = vec![0u32; order.len()];
+        for (place, i) in order.into_iter().enumerate() {
+            rank[i] = place as u32;
+        }
+        rank
     }
 
     /// Every card in the given order.

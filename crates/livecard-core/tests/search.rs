@@ -221,3 +221,78 @@ async fn search_over_ten_thousand_cards() {
         .unwrap()
         .is_empty());
 }
+
+/// Hits of equal rank come in name order, also after cards are added and removed between
+/// searches (the index keeps a name order that every write must invalidate), and a limit
+/// gives the first hits of the same order.
+#[tokio::test]
+async fn hits_stay_in_name_order_across_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    let add = |name: &'static str, mobile: &'static str| {
+        let store = &store;
+        async move {
+            store
+                .add_received(planted(name, mobile, "w@example.com", "", ""), Source::Vcf)
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    // The order `wang` hits must come in: the name order of the list, restricted to them
+    // (all are prefix matches, so they share one rank).
+    let expect = |list: Vec<CardSummary>, hits: &[String]| -> Vec<String> {
+        list.into_iter()
+            .map(|s| s.id)
+            .filter(|id| hits.contains(id))
+            .collect()
+    };
+    add("王伟", "+8613900000001").await;
+    add("Wang Zoe", "+8613900000002").await;
+    add("王安", "+8613900000003").await;
+    add("李明", "+8613900000004").await;
+    let first: Vec<String> = store
+        .search("wang", None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(first.len(), 3, "{first:?}");
+    let list = store.summaries(Sort::Name).await.unwrap();
+    assert_eq!(first, expect(list, &first));
+
+    // A card added after the first search lands in its place; one removed is gone.
+    let wa = add("汪阿", "+8613900000005").await;
+    let second: Vec<String> = store
+        .search("wang", None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(second.len(), 4, "{second:?}");
+    assert!(second.contains(&wa));
+    let list = store.summaries(Sort::Name).await.unwrap();
+    assert_eq!(second, expect(list, &second));
+    assert_ne!(second.last(), Some(&wa), "汪阿 sorts before Wang Zoe");
+
+    store.delete_received(&second[0]).await.unwrap();
+    let third: Vec<String> = store
+        .search("wang", None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(third, second[1..].to_vec());
+
+    let limited: Vec<String> = store
+        .search("wang", Some(2))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(limited, third[..2].to_vec());
+}
