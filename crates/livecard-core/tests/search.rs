@@ -222,6 +222,17 @@ async fn search_over_ten_thousand_cards() {
         .is_empty());
 }
 
+/// Ids of `q`'s hits, in order.
+async fn search_ids(store: &Store, q: &str, limit: Option<usize>) -> Vec<String> {
+    store
+        .search(q, limit)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect()
+}
+
 /// Hits of equal rank come in name order, also after cards are added and removed between
 /// searches (the index keeps a name order that every write must invalidate), and a limit
 /// gives the first hits of the same order.
@@ -251,26 +262,14 @@ async fn hits_stay_in_name_order_across_writes() {
     add("Wang Zoe", "+8613900000002").await;
     add("王安", "+8613900000003").await;
     add("李明", "+8613900000004").await;
-    let first: Vec<String> = store
-        .search("wang", None)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
+    let first: Vec<String> = search_ids(&store, "wang", None).await;
     assert_eq!(first.len(), 3, "{first:?}");
     let list = store.summaries(Sort::Name).await.unwrap();
     assert_eq!(first, expect(list, &first));
 
     // A card added after the first search lands in its place; one removed is gone.
     let wa = add("汪阿", "+8613900000005").await;
-    let second: Vec<String> = store
-        .search("wang", None)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
+    let second: Vec<String> = search_ids(&store, "wang", None).await;
     assert_eq!(second.len(), 4, "{second:?}");
     assert!(second.contains(&wa));
     let list = store.summaries(Sort::Name).await.unwrap();
@@ -278,21 +277,9 @@ async fn hits_stay_in_name_order_across_writes() {
     assert_ne!(second.last(), Some(&wa), "汪阿 sorts before Wang Zoe");
 
     store.delete_received(&second[0]).await.unwrap();
-    let third: Vec<String> = store
-        .search("wang", None)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
+    let third: Vec<String> = search_ids(&store, "wang", None).await;
     assert_eq!(third, second[1..].to_vec());
 
-    let limited: Vec<String> = store
-        .search("wang", Some(2))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
+    let limited: Vec<String> = search_ids(&store, "wang", Some(2)).await;
     assert_eq!(limited, third[..2].to_vec());
 }
