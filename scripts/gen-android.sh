@@ -268,4 +268,34 @@ gradle_path.write_text(g)
 print(f"gen-android: applied livecard's changes (link host {host}, paths {', '.join(prefixes)})")
 PY
 
+# Cross-check with the real thing when a desktop build has compiled it: run
+# tauri-plugin-deep-link's own build script (what every Android build runs, with the
+# environment the Tauri CLI gives it) on a copy of the manifest; it must change nothing.
+BS="$(ls -t "$ROOT"/target/debug/build/tauri-plugin-deep-link-*/build-script-build 2>/dev/null | head -n 1 || true)"
+CRATE="$(ls -d "$HOME"/.cargo/registry/src/*/tauri-plugin-deep-link-2.* 2>/dev/null | sort -V | tail -n 1 || true)"
+if [ -n "$BS" ] && [ -n "$CRATE" ]; then
+  mkdir -p "$SDK/check/proj/app/src/main" "$SDK/check/out" "$SDK/check/tauri-api"
+  cp -r "$CRATE" "$SDK/check/crate"
+  cp src-tauri/gen/android/app/src/main/AndroidManifest.xml "$SDK/check/proj/app/src/main/"
+  (
+    cd "$SDK/check/crate"
+    env CARGO_PKG_NAME=tauri-plugin-deep-link CARGO_MANIFEST_DIR="$SDK/check/crate" \
+      CARGO_MANIFEST_LINKS=tauri-plugin-deep-link OUT_DIR="$SDK/check/out" \
+      CARGO_CFG_TARGET_OS=android TARGET=aarch64-linux-android HOST=x86_64-unknown-linux-gnu \
+      DEP_TAURI_ANDROID_LIBRARY_PATH="$SDK/check/tauri-api" \
+      TAURI_ANDROID_PROJECT_PATH="$SDK/check/proj" \
+      TAURI_DEEP_LINK_PLUGIN_CONFIG="$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["plugins"]["deep-link"]))' "$ROOT/tauri.conf.json")" \
+      "$BS" >/dev/null
+  )
+  if cmp -s src-tauri/gen/android/app/src/main/AndroidManifest.xml "$SDK/check/proj/app/src/main/AndroidManifest.xml"; then
+    echo "gen-android: $(basename "$CRATE")'s build script leaves the manifest as it is"
+  else
+    diff src-tauri/gen/android/app/src/main/AndroidManifest.xml "$SDK/check/proj/app/src/main/AndroidManifest.xml" || true
+    echo "gen-android: the deep-link plugin's build script would rewrite the manifest (above)" >&2
+    exit 1
+  fi
+else
+  echo "gen-android: no compiled deep-link build script in target/debug (cargo build -p livecard-app): cross-check skipped"
+fi
+
 git -C "$ROOT" status --short -- src-tauri/gen/android src-tauri/icons src-tauri/livecard_app_iOS.entitlements
