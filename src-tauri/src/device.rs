@@ -16,6 +16,8 @@ use tauri::State;
 use crate::error::{CommandError, CommandResult};
 use crate::AppState;
 
+/// Desktop answer of a phone-only command (unused on phones).
+#[cfg(not(mobile))]
 fn unsupported(what: &str) -> CommandError {
     CommandError::new(
         "unsupported",
