@@ -99,7 +99,12 @@ m = replace_once(m, '    <uses-permission android:name="android.permission.INTER
     <uses-feature android:name="android.hardware.nfc" android:required="false" />
     <uses-feature android:name="android.hardware.camera" android:required="false" />
     <uses-feature android:name="android.hardware.camera.autofocus" android:required="false" />
+    <!-- the barcode-scanner plugin's library manifest requires camera.any; the merger would keep
+         that (required is OR-merged) unless we replace it. -->
+    <uses-feature android:name="android.hardware.camera.any" android:required="false" tools:replace="android:required" />
 ''', "manifest")
+m = replace_once(m, '<manifest xmlns:android="http://schemas.android.com/apk/res/android">',
+                 '<manifest xmlns:android="http://schemas.android.com/apk/res/android"\n    xmlns:tools="http://schemas.android.com/tools">', "manifest")
 
 queries = ['    <!-- livecard: apps a contact action may open or check for (Android 11+ package',
            '         visibility). Keep in step with crates/livecard-actions (platform_config test). -->',
