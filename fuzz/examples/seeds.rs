@@ -166,6 +166,15 @@ fn main() -> Res<()> {
         let path = entry?.path();
         write("ndef", &file_name(&path), &fs::read(&path)?)?;
     }
+    // The plugin answers of crates/livecard-format/tests/fixtures/nfc/ (Android signed bytes,
+    // iOS shapes, empty, non-NDEF, foreign records, refused ones).
+    let answers = root().join("../crates/livecard-format/tests/fixtures/nfc");
+    for entry in fs::read_dir(&answers)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "json" || e == "txt") {
+            write("nfc_answer", &file_name(&path), &fs::read(&path)?)?;
+        }
+    }
     let mut qr_payloads = Vec::new();
     let mut nfc_copies = Vec::new();
     for (i, card) in cards.iter().enumerate() {

@@ -4,6 +4,7 @@
 
 use livecard_format::crypto::ShareLink;
 use livecard_format::exchange::{self, OfflineCopy, Received};
+use livecard_format::nfc_answer::{self, NfcAnswer, NfcAnswerError};
 
 use crate::error::{CoreError, Result};
 use crate::model::{AddOutcome, Source};
@@ -12,6 +13,15 @@ use crate::Core;
 
 fn exchange_err(e: exchange::ExchangeError) -> CoreError {
     CoreError::ImportFailed(e.to_string())
+}
+
+fn answer_err(e: NfcAnswerError) -> CoreError {
+    match e {
+        NfcAnswerError::Empty | NfcAnswerError::NotNdef(_) => {
+            CoreError::InvalidInput(format!("{e} / {}", e.message_zh()))
+        }
+        _ => CoreError::ImportFailed(e.to_string()),
+    }
 }
 
 impl Core {
@@ -82,6 +92,23 @@ impl Core {
         self.ensure_unlocked().await?;
         let r = exchange::decode_nfc(bytes, self.region).map_err(exchange_err)?;
         self.add_received(r, Source::Nfc).await
+    }
+
+    /// Adds from the JSON a phone's NFC plugin gave for a tag (Android or iOS shape, bare or
+    /// wrapped as `{"tag": …}`; see `livecard_format::nfc_answer`). Bad JSON or an empty tag:
+    /// an error, nothing added.
+    pub async fn add_nfc_json(&self, json: &str) -> Result<Vec<AddOutcome>> {
+        self.ensure_unlocked().await?;
+        let answer = nfc_answer::parse_answer(json).map_err(answer_err)?;
+        self.add_nfc_answer(&answer).await
+    }
+
+    /// Adds the cards of a tag answer already parsed (the app's NFC plugin parses it once to
+    /// show the tag type too).
+    pub async fn add_nfc_answer(&self, answer: &NfcAnswer) -> Result<Vec<AddOutcome>> {
+        self.ensure_unlocked().await?;
+        let bytes = answer.message().map_err(answer_err)?;
+        self.add_nfc(&bytes).await
     }
 
     /// Adds from scanned or pasted text (share link, offline QR text, vCard, MeCard).

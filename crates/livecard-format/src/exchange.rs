@@ -53,6 +53,9 @@ pub enum Tag {
     Ntag215,
     /// 888 bytes of user memory.
     Ntag216,
+    /// Any tag whose largest NDEF message the phone reported (Android `Ndef.getMaxSize`, iOS
+    /// `queryNDEFStatus` capacity), in bytes.
+    Other(usize),
 }
 
 impl Tag {
@@ -64,12 +67,16 @@ impl Tag {
             Tag::Ntag213 => 144,
             Tag::Ntag215 => 504,
             Tag::Ntag216 => 888,
+            Tag::Other(max_message) => ndef::tlv_len(max_message),
         }
     }
 
     /// The longest NDEF message that fits, after the TLV header (2 bytes below 255 bytes of
     /// message, else 4) and the terminator (1).
     pub fn max_message_bytes(self) -> usize {
+        if let Tag::Other(max_message) = self {
+            return max_message;
+        }
         let c = self.user_bytes();
         if c >= 0xFF + 4 {
             c - 5
@@ -79,14 +86,28 @@ impl Tag {
     }
 
     pub fn fits(self, message_len: usize) -> bool {
-        ndef::tlv_len(message_len) <= self.user_bytes()
+        match self {
+            Tag::Other(max_message) => message_len <= max_message,
+            _ => ndef::tlv_len(message_len) <= self.user_bytes(),
+        }
     }
 
+    /// The name (`other` for a tag known only by its reported size).
     pub fn as_str(self) -> &'static str {
         match self {
             Tag::Ntag213 => "ntag213",
             Tag::Ntag215 => "ntag215",
             Tag::Ntag216 => "ntag216",
+            Tag::Other(_) => "other",
+        }
+    }
+
+    /// The room a phone reported for a tag: its largest NDEF message (`max_size`) when
+    /// known, else the chip it identified; `None` when it said neither.
+    pub fn reported(max_size: Option<usize>, chip: Option<&str>) -> Option<Tag> {
+        match max_size {
+            Some(n) => Some(Tag::Other(n)),
+            None => chip.and_then(|c| c.parse().ok()),
         }
     }
 }
@@ -103,7 +124,10 @@ impl FromStr for Tag {
 
 impl std::fmt::Display for Tag {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        match self {
+            Tag::Other(n) => write!(f, "tag of {n} bytes"),
+            _ => f.write_str(self.as_str()),
+        }
     }
 }
 
@@ -415,11 +439,11 @@ pub fn nfc_message(
     let link_only = [uri.clone()];
     let link_len = ndef::message_len(&link_only);
     if !tag.fits(link_len) {
-        return Err(ExchangeError::LinkTooBig {
-            tag,
-            need: ndef::tlv_len(link_len),
-            have: tag.user_bytes(),
-        });
+        let (need, have) = match tag {
+            Tag::Other(max_message) => (link_len, max_message),
+            _ => (ndef::tlv_len(link_len), tag.user_bytes()),
+        };
+        return Err(ExchangeError::LinkTooBig { tag, need, have });
     }
     let mut records = vec![uri];
     let mut dropped_fields = Vec::new();

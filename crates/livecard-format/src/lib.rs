@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod exchange;
 pub mod mecard;
 pub mod ndef;
+pub mod nfc_answer;
 pub mod vcard;
 pub mod wire;
 
