@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod device;
 pub mod error;
+pub mod incoming;
 pub mod live;
 pub mod settings;
 
@@ -118,7 +119,12 @@ fn effective_server(settings: &settings::SettingsStore, over: Option<&str>) -> O
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    let builder = tauri::Builder::default()
+    let builder = tauri::Builder::default();
+    // First: a second launch (the OS opening a livecard:// link) forwards its arguments to the
+    // running app's deep-link handler and exits before anything else starts.
+    #[cfg(desktop)]
+    let builder = builder.plugin(incoming::single_instance());
+    let builder = builder
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_dialog::init());
@@ -161,13 +167,9 @@ pub fn run() {
             }
             window.build()?;
 
-            // Share links (livecard://… on desktop, https App Links on phones) go to the UI.
-            use tauri_plugin_deep_link::DeepLinkExt;
-            let handle = app.handle().clone();
-            app.deep_link().on_open_url(move |event| {
-                let urls: Vec<String> = event.urls().iter().map(|u| u.to_string()).collect();
-                let _ = handle.emit("open-url", urls);
-            });
+            // Share links (livecard://… on desktop, https App Links on phones), cold and warm,
+            // and tags tapped with the app closed: added through the core, queued while locked.
+            incoming::start(app.handle());
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -235,6 +237,8 @@ pub fn run() {
             live::gesture_start,
             live::gesture_stop,
             live::gesture_feed,
+            incoming::incoming_take,
+            incoming::incoming_status,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

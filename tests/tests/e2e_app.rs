@@ -161,8 +161,31 @@ impl App {
         server: Option<&Server>,
         extra: &[(&str, String)],
     ) -> App {
+        App::launch_args(settings, server, extra, None).await
+    }
+
+    /// [`App::launch_env`]; with `args`, the app gets exactly those arguments (a deep link
+    /// must be the only one) and its data directory through LIVECARD_DATA_DIR instead.
+    async fn launch_args(
+        settings: Option<serde_json::Value>,
+        server: Option<&Server>,
+        extra: &[(&str, String)],
+        args: Option<Vec<String>>,
+    ) -> App {
+        App::launch_in(settings, server, extra, args, None).await
+    }
+
+    /// [`App::launch_args`] in a data directory prepared by the caller (`data/app`, keystore
+    /// `data/app-keys`), or a fresh one.
+    async fn launch_in(
+        settings: Option<serde_json::Value>,
+        server: Option<&Server>,
+        extra: &[(&str, String)],
+        args: Option<Vec<String>>,
+        data: Option<tempfile::TempDir>,
+    ) -> App {
         let lock = ONE_APP_AT_A_TIME.lock().await;
-        let data = tempfile::tempdir().expect("tempdir");
+        let data = data.unwrap_or_else(|| tempfile::tempdir().expect("tempdir"));
         let app_dir = data.path().join("app");
         std::fs::create_dir_all(&app_dir).expect("mkdir app data dir");
         if let Some(s) = settings {
@@ -179,12 +202,22 @@ impl App {
             env.push(("LIVECARD_SERVER".to_string(), srv.url.clone()));
         }
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        let args = match args {
+            Some(a) => {
+                env.push((
+                    "LIVECARD_DATA_DIR".to_string(),
+                    app_dir.display().to_string(),
+                ));
+                json!(a)
+            }
+            None => json!(["--data-dir", app_dir]),
+        };
         let driver = Driver::start(data.path(), &env);
         let caps = json!({
             "browserName": "wry",
             "tauri:options": {
                 "application": app_binary(),
-                "args": ["--data-dir", app_dir],
+                "args": args,
             }
         });
         let caps = match caps {
@@ -1092,5 +1125,385 @@ async fn avatar_export_and_key_backup(theme: &str) -> TestResult {
     app.click("restore-keys").await;
     app.wait_text("restore-result", "1").await;
     app.close().await;
+    Ok(())
+}
+
+// ------------------------------------------------ tapped share links (issue 13, item 6)
+//
+// On Linux the OS opens a `livecard:` link by starting the app with the link as its only
+// argument. Cold: the deep-link plugin reads it from argv (`get_current`). Warm: the second
+// launch finds the running app on the D-Bus session bus (tauri-plugin-single-instance, its
+// `deep-link` feature) and hands its argv over, then exits 0. The tests do exactly that,
+// with a private dbus-daemon. The desktop forms are `livecard:` + the share link (any case:
+// `/c/` and the QR's `/C/`).
+
+/// A private D-Bus session bus (`dbus-daemon --session`), so a second launch finds the first
+/// as on a desktop without touching any other bus; stopped with SIGTERM when dropped.
+struct SessionBus {
+    child: Child,
+    address: String,
+}
+
+impl SessionBus {
+    fn start() -> SessionBus {
+        use std::io::BufRead;
+        let mut child = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start dbus-daemon: {e} (apt-get install dbus)"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut address = String::new();
+        // Blocks until the daemon prints its address (or exits: empty line).
+        std::io::BufReader::new(stdout)
+            .read_line(&mut address)
+            .expect("read the bus address");
+        let address = address.trim().to_string();
+        assert!(
+            address.starts_with("unix:"),
+            "dbus-daemon printed {address:?}"
+        );
+        SessionBus { child, address }
+    }
+}
+
+impl Drop for SessionBus {
+    fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            // SAFETY: kill(2) with a pid we spawned and still own (not yet reaped).
+            unsafe {
+                libc::kill(pid, libc::SIGTERM);
+            }
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// The desktop link for a share link: `livecard:` + the link (`upper`: the QR's upper-case
+/// form, path `/C/`).
+fn desktop_link(link: &str, upper: bool) -> String {
+    if upper {
+        format!("LIVECARD:{}", link.to_ascii_uppercase())
+    } else {
+        format!("livecard:{link}")
+    }
+}
+
+/// Opens `link` as the OS does while the app runs: a second launch with the link as its only
+/// argument on the same data directory and session bus. It must hand the link over and exit
+/// 0 (a second window would never exit).
+fn open_link_in_running_app(data: &Path, bus: &SessionBus, link: &str) {
+    let log = data.join("second-launch.log");
+    let out = std::fs::File::create(&log).expect("second launch log");
+    let err = out.try_clone().expect("clone log handle");
+    let mut child = Command::new(app_binary())
+        .arg(link)
+        .env("LIVECARD_DATA_DIR", data.join("app"))
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("start the app a second time");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for the second launch") {
+            assert!(
+                status.success(),
+                "the second launch failed ({status}):\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            return;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the second launch did not hand the link over within {WAIT:?}:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// `livecard ARGS…` (the real CLI) on an app's data directory and keystore: the data the
+/// app wrote, read by another program. Its stdout.
+fn cli_on_app_data(data: &Path, args: &[&str]) -> String {
+    let out = Command::new(bin_dir().join("livecard"))
+        .arg("--data-dir")
+        .arg(data.join("app"))
+        .args(args)
+        .env(
+            "LIVECARD_KEYSTORE",
+            format!("insecure-file:{}", data.join("app-keys").display()),
+        )
+        .output()
+        .expect("run the livecard CLI");
+    assert!(
+        out.status.success(),
+        "livecard {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Received cards in the app's store as (name, source), sorted by name.
+fn stored_cards(data: &Path, pin: Option<&str>) -> Vec<(String, String)> {
+    let mut args = Vec::new();
+    if let Some(p) = pin {
+        args.extend(["--pin", p]);
+    }
+    args.extend(["list", "--json"]);
+    let out = cli_on_app_data(data, &args);
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("list --json {out:?}: {e}"));
+    let mut cards: Vec<(String, String)> = v
+        .as_array()
+        .expect("list --json is an array")
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or_default().to_string(),
+                c["source"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    cards.sort();
+    cards
+}
+
+impl App {
+    /// [`App::close`], keeping the data directory for a look at what the app stored.
+    async fn close_keeping_data(self) -> tempfile::TempDir {
+        let App {
+            client,
+            data,
+            _driver,
+            ..
+        } = self;
+        let _ = client.close().await;
+        drop(_driver);
+        data
+    }
+}
+
+/// A published card: its owner (kept alive with the server) and the share link.
+fn published(server: &Server, name: &str, mobile: &str) -> (Owner, String) {
+    let owner = Owner::new(server);
+    owner.run(&[
+        "me",
+        "edit",
+        "--set",
+        &format!("name={name}"),
+        "--set",
+        &format!("mobile={mobile}"),
+    ]);
+    let link = owner.publish();
+    assert!(link.contains("/c/") && link.contains('#'), "{link}");
+    (owner, link)
+}
+
+#[tokio::test]
+async fn tapped_link_cold_start_adds_the_card_and_opens_it() {
+    let server = Server::start();
+    let (_owner, link) = published(&server, "王小明", "13900139000");
+    let app = App::launch_args(
+        Some(json!({"language": "en", "onboarded": true})),
+        Some(&server),
+        &[],
+        Some(vec![desktop_link(&link, false)]),
+    )
+    .await;
+    app.wait_text("incoming-notice", "Added 王小明").await;
+    app.wait_text("detail-name", "王小明").await;
+    app.click("tab-cards").await;
+    wait_one_row(&app, "王小明").await;
+    let data = app.close_keeping_data().await;
+    assert_eq!(
+        stored_cards(data.path(), None),
+        vec![("王小明".to_string(), "link".to_string())]
+    );
+}
+
+#[tokio::test]
+async fn tapped_link_warm_is_handed_over_by_a_second_launch_and_added_once() {
+    let server = Server::start();
+    let bus = SessionBus::start();
+    let (_owner, link) = published(&server, "孙八", "13700137000");
+    let app = App::launch_args(
+        Some(json!({"language": "zh", "onboarded": true})),
+        Some(&server),
+        &[("DBUS_SESSION_BUS_ADDRESS", bus.address.clone())],
+        Some(Vec::new()),
+    )
+    .await;
+    app.by_id("tab-cards").await;
+    assert_eq!(app.count("[data-testid='card-row']").await, 0);
+
+    // The QR's upper-case form (/C/), while the app runs.
+    open_link_in_running_app(app.data.path(), &bus, &desktop_link(&link, true));
+    app.wait_text("incoming-notice", "已添加 孙八").await;
+    app.wait_text("detail-name", "孙八").await;
+
+    // The same link again (/c/): the card opens again, nothing is added twice.
+    app.click("incoming-dismiss").await;
+    app.click("tab-cards").await;
+    wait_one_row(&app, "孙八").await;
+    open_link_in_running_app(app.data.path(), &bus, &desktop_link(&link, false));
+    app.wait_text("detail-name", "孙八").await;
+    assert_eq!(app.count("[data-testid='incoming-notice']").await, 0);
+    app.click("tab-cards").await;
+    wait_one_row(&app, "孙八").await;
+    assert_eq!(app.count("[data-testid='card-row']").await, 1);
+    let data = app.close_keeping_data().await;
+    assert_eq!(
+        stored_cards(data.path(), None),
+        vec![("孙八".to_string(), "link".to_string())]
+    );
+}
+
+#[tokio::test]
+async fn tapped_links_while_locked_wait_for_the_pin_then_land() {
+    let server = Server::start();
+    let bus = SessionBus::start();
+    let (_a, link_a) = published(&server, "赵六", "13600136000");
+    let (_b, link_b) = published(&server, "钱七", "13500135000");
+    // A PIN set before the app starts: it opens locked.
+    let data = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(data.path().join("app")).expect("mkdir app data dir");
+    cli_on_app_data(data.path(), &["lock", "set-pin", "2468"]);
+    let app = App::launch_in(
+        Some(json!({"language": "en", "onboarded": true})),
+        Some(&server),
+        &[("DBUS_SESSION_BUS_ADDRESS", bus.address.clone())],
+        // Cold, locked: 赵六's link in the QR form.
+        Some(vec![desktop_link(&link_a, true)]),
+        Some(data),
+    )
+    .await;
+    app.wait_text("incoming-waiting", "added after you enter your PIN")
+        .await;
+    // Warm, locked: 钱七's link.
+    open_link_in_running_app(app.data.path(), &bus, &desktop_link(&link_b, false));
+    wait_locked(&app).await;
+    let body = app.body_text().await;
+    assert!(
+        !body.contains("赵六") && !body.contains("钱七"),
+        "a card shows behind the lock screen:\n{body}"
+    );
+    // Nothing is in the store while locked.
+    assert_eq!(stored_cards(app.data.path(), Some("2468")), Vec::new());
+
+    app.type_into("pin-input", "2468").await;
+    app.click("pin-submit").await;
+    app.wait_text("incoming-notice", "Added").await;
+    app.by_id("detail-name").await;
+    app.click("tab-cards").await;
+    app.wait_for("both cards in the list", |c| async move {
+        let rows = c.find_all(Locator::Css("[data-testid='card-row']")).await?;
+        Ok(rows.len() == 2)
+    })
+    .await;
+    let body = app.body_text().await;
+    assert!(body.contains("赵六") && body.contains("钱七"), "{body}");
+    assert_eq!(app.count("[data-testid='incoming-waiting']").await, 0);
+    let data = app.close_keeping_data().await;
+    assert_eq!(
+        stored_cards(data.path(), Some("2468")),
+        vec![
+            ("赵六".to_string(), "link".to_string()),
+            ("钱七".to_string(), "link".to_string()),
+        ]
+    );
+}
+
+// ------------------------------------------------------------------ issue 13: photo of a QR code
+
+/// A photo of `qr_png` as a phone takes it: the code rotated 12°, seen at an angle (its far
+/// side shorter), under a shadow, on a noisy desk in a 1600×1200 frame, JPEG quality 55.
+/// Deterministic (fixed angles, a fixed-seed noise generator).
+fn phone_photo_of(qr_png: &[u8]) -> Vec<u8> {
+    let code = image::load_from_memory(qr_png)
+        .expect("the CLI's QR PNG decodes")
+        .to_luma8();
+    let (cw, ch) = (code.width() as f32, code.height() as f32);
+    let (w, h) = (1600u32, 1200u32);
+    let (cx, cy) = (900.0f32, 520.0f32);
+    let (sin, cos) = 12f32.to_radians().sin_cos();
+    let mut seed: u32 = 0x2545_f491;
+    let mut noise = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        (seed % 25) as f32 - 12.0
+    };
+    let mut out = image::RgbImage::new(w, h);
+    for (x, y, px) in out.enumerate_pixels_mut() {
+        let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+        // Output -> code: undo the rotation, then the tilt (columns to the right are seen
+        // smaller), then the scale (the code ~1.3x its PNG size at its near side).
+        let (rx, ry) = (cos * dx + sin * dy, -sin * dx + cos * dy);
+        let depth = 1.0 + 0.0007 * rx;
+        let (u, v) = (rx * depth / 1.3 + cw / 2.0, ry * depth / 1.3 + ch / 2.0);
+        let light = 1.0 - 0.45 * (x as f32 / w as f32) * (y as f32 / h as f32);
+        let base = if u >= 0.0 && v >= 0.0 && u < cw - 1.0 && v < ch - 1.0 {
+            // Bilinear sample of the code on white paper.
+            let (u0, v0) = (u.floor(), v.floor());
+            let (fu, fv) = (u - u0, v - v0);
+            let p = |a: f32, b: f32| f32::from(code.get_pixel(a as u32, b as u32)[0]);
+            let top = p(u0, v0) * (1.0 - fu) + p(u0 + 1.0, v0) * fu;
+            let bottom = p(u0, v0 + 1.0) * (1.0 - fu) + p(u0 + 1.0, v0 + 1.0) * fu;
+            [top * (1.0 - fv) + bottom * fv; 3]
+        } else {
+            // A brown desk.
+            [120.0, 92.0, 64.0]
+        };
+        let n = noise();
+        *px = image::Rgb(base.map(|c| ((c * 0.92 + 8.0) * light + n).clamp(0.0, 255.0) as u8));
+    }
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 55)
+        .encode_image(&out)
+        .expect("JPEG encoding");
+    jpeg
+}
+
+/// Issue 13: a published card added from a phone-like photo of its QR code, chosen through
+/// the Add screen's "take or pick a photo" input and decoded by the core.
+#[tokio::test]
+async fn a_photo_of_a_qr_code_adds_the_published_card() -> TestResult {
+    let server = Server::start();
+    let (owner, link) = published(&server, "周九", "13600136000");
+    let qr_png = owner.dir.path().join("zhoujiu-qr.png");
+    owner.run(&["me", "qr", "--png", qr_png.to_str().ok_or("temp path")?]);
+    let photo = owner.dir.path().join("IMG_20261206_181500.jpg");
+    std::fs::write(&photo, phone_photo_of(&std::fs::read(&qr_png)?))?;
+    // The photo is not a clean code: the CLI's own decoder must have had work to do.
+    assert!(std::fs::metadata(&photo)?.len() > 50_000);
+
+    let app = App::launch_with(
+        Some(json!({"language": "en", "onboarded": true})),
+        Some(&server),
+    )
+    .await;
+    app.click("tab-cards").await;
+    app.click("cards-empty-add").await;
+    let input = app.by_id("qr-photo").await;
+    assert_eq!(input.attr("capture").await?.as_deref(), Some("environment"));
+    assert_eq!(input.attr("accept").await?.as_deref(), Some("image/*"));
+    input
+        .send_keys(photo.to_str().ok_or("temp path is not UTF-8")?)
+        .await?;
+    app.wait_text("add-results", "Added 周九").await;
+    app.click("tab-cards").await;
+    wait_one_row(&app, "周九").await;
+    let data = app.close_keeping_data().await;
+    assert_eq!(
+        stored_cards(data.path(), None),
+        vec![("周九".to_string(), "qr".to_string())]
+    );
+    assert!(link.contains("/c/"));
     Ok(())
 }

@@ -275,6 +275,10 @@ pub fn sign_delete(keys: &CardKeys, version: u64) -> Result<Tombstone, RecordErr
     })
 }
 
+/// The URL scheme the desktop app registers with the OS for share links (see
+/// [`ShareLink::parse`]); phones use https App Links / Universal Links instead.
+pub const APP_SCHEME: &str = "livecard";
+
 /// A share link `BASE/c/ID#SECRET`. Parsing is case-insensitive (a QR code carries the link
 /// upper-cased, see [`ShareLink::to_qr_text`]).
 #[derive(Clone, PartialEq, Eq)]
@@ -301,10 +305,25 @@ impl ShareLink {
         self.to_string().to_ascii_uppercase()
     }
 
-    /// Parses `http(s)://HOST[/PREFIX]/c/ID#SECRET`, in any case.
+    /// Parses `http(s)://HOST[/PREFIX]/c/ID#SECRET`, in any case. Also the desktop app's
+    /// link scheme ([`APP_SCHEME`]): `livecard://HOST/…` stands for `https://HOST/…`, and
+    /// `livecard:` followed by a whole share link stands for that link (any server, http too).
     pub fn parse(text: &str) -> Result<ShareLink, RecordError> {
         let bad = |why: &str| RecordError::BadLink(why.to_string());
         let text = text.trim();
+        let app_prefix = format!("{APP_SCHEME}:");
+        let unwrapped;
+        let text = match text.get(..app_prefix.len()) {
+            Some(p) if p.eq_ignore_ascii_case(&app_prefix) => {
+                let rest = &text[app_prefix.len()..];
+                unwrapped = match rest.strip_prefix("//") {
+                    Some(host_and_path) => format!("https://{host_and_path}"),
+                    None => rest.to_string(),
+                };
+                unwrapped.as_str()
+            }
+            _ => text,
+        };
         let (before, fragment) = text
             .split_once('#')
             .ok_or_else(|| bad("no #secret fragment"))?;
@@ -468,7 +487,18 @@ mod tests {
             with_prefix
         );
         assert_eq!(link.to_qr_text().len(), 70);
+        // The desktop scheme: `livecard://HOST/…` is https; `livecard:` + a whole link.
+        let app = text.replacen("https://", "livecard://", 1);
+        assert_eq!(ShareLink::parse(&app).unwrap(), link);
+        assert_eq!(ShareLink::parse(&app.to_ascii_uppercase()).unwrap(), link);
+        assert_eq!(ShareLink::parse(&format!("livecard:{text}")).unwrap(), link);
+        let local = ShareLink::new("http://127.0.0.1:8080", keys.id(), link.secret.clone());
+        let wrapped = format!("LIVECARD:{}", local.to_qr_text());
+        assert_eq!(ShareLink::parse(&wrapped).unwrap(), local);
         for bad in [
+            "livecard:",
+            "livecard://",
+            "livecard:livecard://livecard.example/c/AAAAAAAAAAAAAAAA#AAAAAAAAAAAAAAAAAAAAAAAAAA",
             "https://livecard.example/c/ABC#X",
             "https://livecard.example/x/AAAAAAAAAAAAAAAA",
             "ftp://livecard.example/c/AAAAAAAAAAAAAAAA#AAAAAAAAAAAAAAAAAAAAAAAAAA",

@@ -261,6 +261,12 @@ export const en = {
   'lock.bio.offNow': "Unlocking with fingerprint or face is off. Enter your PIN.",
   'me.nfcWithCopy': "The link and an offline copy of your card are on the tag.",
   'me.nfcLinkOnly': "Only the link fitted on this tag; your card comes with it when the phone is online.",
+  'incoming.offline': "Could not reach the card's server; nothing was added. Open the link again when online. ({message})",
+  'incoming.notFound': "That card is not on its server (deleted or never published). Nothing was added.",
+  'incoming.badLink': "That link is not a livecard share link: {message}",
+  'incoming.failed': "The card from outside could not be added: {message}",
+  'incoming.waiting': "A card you opened waits here: it is added after you enter your PIN.",
+  'incoming.dismiss': "Dismiss",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -263,4 +263,10 @@ export const zh: Record<MessageKey, string> = {
   'lock.bio.offNow': "指纹/面容解锁已关闭。请输入 PIN 码。",
   'me.nfcWithCopy': "标签上有链接和名片的离线副本。",
   'me.nfcLinkOnly': "此标签只放得下链接;手机联网后即可获取完整名片。",
+  'incoming.offline': "无法连接名片的服务器，未添加。联网后请再次打开链接。（{message}）",
+  'incoming.notFound': "服务器上没有这张名片（已删除或从未发布），未添加。",
+  'incoming.badLink': "这不是 livecard 分享链接：{message}",
+  'incoming.failed': "来自外部的名片未能添加：{message}",
+  'incoming.waiting': "您打开的名片在此等候：输入 PIN 码后即添加。",
+  'incoming.dismiss': "关闭",
 };
