@@ -205,6 +205,16 @@ pub fn sms_url_with_body(
     Ok(format!("{base}{sep}body={}", enc(body)))
 }
 
+/// `sms:` with a prefilled body and no recipient (the user picks one), e.g. to send one's
+/// own share link: `sms:?body=…` (RFC 5724: Android, desktop), `sms:&body=…` (iOS Messages).
+pub fn sms_body_url(body: &str, platform: Platform) -> String {
+    let sep = match platform {
+        Platform::Ios => '&',
+        Platform::Android | Platform::Desktop => '?',
+    };
+    format!("sms:{sep}body={}", enc(body))
+}
+
 /// `mailto:` with the address percent-encoded (`a+b@x.cn` → `mailto:a%2Bb@x.cn`).
 pub fn mailto_url(email: &str) -> Result<String, ActionError> {
     let e = email.trim();

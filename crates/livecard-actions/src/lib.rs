@@ -14,9 +14,10 @@ pub mod labels;
 pub mod trace;
 
 pub use actions::{
-    action_for_gesture, actions_for, fallback_for, mailto_url, sms_url, sms_url_with_body, tel_url,
-    Action, ActionError, ActionKind, Fallback, FallbackKind, FallbackOffer, FieldActions,
-    GestureMapping, GestureTarget, Platform, IOS_QUERY_SCHEMES, SCHEMES,
+    action_for_gesture, actions_for, fallback_for, mailto_url, sms_body_url, sms_url,
+    sms_url_with_body, tel_url, Action, ActionError, ActionKind, Fallback, FallbackKind,
+    FallbackOffer, FieldActions, GestureMapping, GestureTarget, Platform, IOS_QUERY_SCHEMES,
+    SCHEMES,
 };
 pub use gesture::{Gesture, GestureClassifier, GestureConfig, Sample};
 pub use trace::{parse_trace_csv, TraceError};

@@ -3,9 +3,9 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use livecard_actions::labels::{label, LABELS};
 use livecard_actions::{
-    action_for_gesture, actions_for, fallback_for, mailto_url, sms_url, sms_url_with_body, tel_url,
-    Action, ActionKind, FallbackKind, FieldActions, Gesture, GestureMapping, Platform,
-    IOS_QUERY_SCHEMES, SCHEMES,
+    action_for_gesture, actions_for, fallback_for, mailto_url, sms_body_url, sms_url,
+    sms_url_with_body, tel_url, Action, ActionKind, FallbackKind, FieldActions, Gesture,
+    GestureMapping, Platform, IOS_QUERY_SCHEMES, SCHEMES,
 };
 use livecard_format::{Address, Card, Field};
 
@@ -146,6 +146,17 @@ fn sms_body_syntax_per_platform() {
         "sms:+8613800138000?body=a%2Bb"
     );
     assert!(sms_url_with_body("12345", "hi", Platform::Android).is_err());
+    // No recipient: one's own share link as the body.
+    let link = "https://livecard.example/c/ABC#S3CR&T?x=1";
+    assert_eq!(
+        sms_body_url(link, Platform::Android),
+        "sms:?body=https%3A%2F%2Flivecard.example%2Fc%2FABC%23S3CR%26T%3Fx%3D1"
+    );
+    assert_eq!(
+        sms_body_url("hi 你", Platform::Ios),
+        "sms:&body=hi%20%E4%BD%A0"
+    );
+    assert_eq!(sms_body_url("hi", Platform::Desktop), "sms:?body=hi");
 }
 
 #[test]

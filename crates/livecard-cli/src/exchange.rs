@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use livecard_core::{AddOutcome, Core, Source};
 use livecard_format::exchange::{self, CopySource, Tag};
 
@@ -124,16 +124,11 @@ fn is_ndef(path: &Path) -> bool {
 pub async fn add_file(core: &Core, path: &Path) -> Result<Option<Vec<AddOutcome>>> {
     let bytes = read(path)?;
     let outcomes = if is_image(path, &bytes) {
-        let texts = livecard_core::qr::decode_qr_image(&bytes)
-            .with_context(|| format!("reading a QR code in {}", path.display()))?;
-        if texts.is_empty() {
-            bail!("no QR code found in {} / 图片中没有二维码", path.display());
+        let report = core.add_qr_image(&bytes).await?;
+        for s in &report.skipped {
+            eprintln!("skipped a QR code / 跳过一个二维码: {s}");
         }
-        let mut all = Vec::new();
-        for t in texts {
-            all.extend(core.add_scanned(&t, Source::Qr).await?);
-        }
-        all
+        report.added
     } else if is_ndef(path) {
         core.add_nfc(&bytes).await?
     } else {

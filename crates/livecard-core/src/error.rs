@@ -73,6 +73,10 @@ pub enum CoreError {
     /// keystore: card data stays closed (fail closed). Kind `locked`.
     #[error("livecard is locked: a PIN is set for this data directory but its lock state is missing from the keystore ({store}); card data stays closed until the keystore is restored / 已设置 PIN 码，但钥匙串中的锁定状态丢失，名片数据保持锁定")]
     LockStateMissing { store: String },
+    /// A picture given to add a card from: no QR code in it, or one that cannot be read
+    /// (kind `no_qr_code`), or not a PNG/JPEG image (kind `invalid_input`).
+    #[error("{0} / {zh}", zh = .0.message_zh())]
+    Qr(crate::qr::QrError),
     /// Too many wrong PINs with wipe-after-N on: the received cards were erased. Kind `wiped`.
     #[error("too many wrong PINs: {erased} received cards were erased / PIN 码错误次数过多，已清除 {erased} 张收到的名片")]
     Wiped { erased: u64 },
@@ -147,6 +151,10 @@ impl CoreError {
             },
             CoreError::LockStateMissing { .. } => "locked",
             CoreError::Wiped { .. } => "wiped",
+            CoreError::Qr(e) => match e {
+                crate::qr::QrError::NoQrCode | crate::qr::QrError::Unreadable(_) => "no_qr_code",
+                _ => "invalid_input",
+            },
         }
     }
 

@@ -16,6 +16,7 @@ pub mod keystore;
 pub mod lock;
 pub mod model;
 pub mod owner;
+pub mod picture;
 pub mod qr;
 pub mod receive;
 pub mod search;

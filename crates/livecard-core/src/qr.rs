@@ -3,12 +3,12 @@
 //!
 //! Rendering uses the `qrcode` crate at error-correction level M with its optimal mixed-mode
 //! segmentation (PROTOCOL.md §2: a share link's upper-cased text then fits version 4-M).
-//! Decoding uses `rqrr` (a Rust port of quirc) on images read by the `image` crate (PNG and
-//! JPEG only).
+//! Decoding uses `rxing` (a Rust port of ZXing) with `rqrr` (a Rust port of quirc) as a second
+//! opinion, on images read by the `image` crate (PNG and JPEG only).
 
 use std::io::Cursor;
 
-use image::{ImageFormat, ImageReader, Luma};
+use image::{GrayImage, ImageFormat, ImageReader, Luma};
 use qrcode::render::{svg, unicode};
 use qrcode::{QrCode, Version};
 
@@ -95,7 +95,30 @@ pub fn qr_terminal(text: &str) -> Result<String, QrError> {
 }
 
 /// Every QR code's text found in a PNG or JPEG image, in the order found.
+///
+/// Photos as phones take them (a 12-megapixel frame with a small, rotated, tilted, blurred or
+/// shadowed code): the picture is first read at most [`FIRST_PASS_SIDE`] pixels on its longer
+/// side by ZXing's reader (`rxing`), then at full size, then by `rqrr` (quirc) on the reduced
+/// picture. Measured in docs/MOBILE.md "Scanning".
 pub fn decode_qr_image(bytes: &[u8]) -> Result<Vec<String>, QrError> {
+    let img = read_luma(bytes)?;
+    let small = reduced(&img, FIRST_PASS_SIDE);
+    let small = small.as_ref().unwrap_or(&img);
+    if let Some(found) = rxing_decode(small) {
+        return Ok(found);
+    }
+    if !std::ptr::eq(small, &img) {
+        if let Some(found) = rxing_decode(&img) {
+            return Ok(found);
+        }
+    }
+    rqrr_decode(small)
+}
+
+/// Longer side (pixels) of the first, fast pass over a photo.
+pub const FIRST_PASS_SIDE: u32 = 1600;
+
+fn read_luma(bytes: &[u8]) -> Result<GrayImage, QrError> {
     let format = image::guess_format(bytes)
         .map_err(|_| QrError::NotAnImage("unrecognised file contents".into()))?;
     if !matches!(format, ImageFormat::Png | ImageFormat::Jpeg) {
@@ -110,11 +133,50 @@ pub fn decode_qr_image(bytes: &[u8]) -> Result<Vec<String>, QrError> {
     limits.max_image_height = Some(MAX_IMAGE_SIDE);
     limits.max_alloc = Some(512 * 1024 * 1024);
     reader.limits(limits);
-    let img = reader
+    Ok(reader
         .decode()
         .map_err(|e| QrError::NotAnImage(e.to_string()))?
-        .to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(img);
+        .to_luma8())
+}
+
+/// The picture scaled down so its longer side is `side`, or `None` when it already fits.
+fn reduced(img: &GrayImage, side: u32) -> Option<GrayImage> {
+    let (w, h) = img.dimensions();
+    let long = w.max(h);
+    if long <= side {
+        return None;
+    }
+    let nw = (u64::from(w) * u64::from(side) / u64::from(long)).max(1) as u32;
+    let nh = (u64::from(h) * u64::from(side) / u64::from(long)).max(1) as u32;
+    Some(image::imageops::resize(
+        img,
+        nw,
+        nh,
+        image::imageops::FilterType::Triangle,
+    ))
+}
+
+fn rxing_decode(img: &GrayImage) -> Option<Vec<String>> {
+    let (w, h) = img.dimensions();
+    let mut hints = rxing::DecodeHints {
+        PossibleFormats: Some(std::collections::HashSet::from([
+            rxing::BarcodeFormat::QR_CODE,
+        ])),
+        TryHarder: Some(true),
+        ..Default::default()
+    };
+    let found: Vec<String> =
+        rxing::helpers::detect_multiple_in_luma_with_hints(img.as_raw().clone(), w, h, &mut hints)
+            .ok()?
+            .into_iter()
+            .map(|r| r.getText().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+    (!found.is_empty()).then_some(found)
+}
+
+fn rqrr_decode(img: &GrayImage) -> Result<Vec<String>, QrError> {
+    let mut prepared = rqrr::PreparedImage::prepare(img.clone());
     let grids = prepared.detect_grids();
     if grids.is_empty() {
         return Err(QrError::NoQrCode);
