@@ -103,7 +103,12 @@ fn sample_cards() -> Res<Vec<Card>> {
     full.set(Field::Bulletin, "新品发布：5G 模组八折", r)?;
     full.set(Field::TempNumber, "13700137000", r)?;
     full.set(Field::TempUntil, "2026-11-25T18:00:00Z", r)?;
-    let png = b64url_decode(&TINY_PNG_B64.replace('+', "-").replace('/', "_"))?;
+    let png = b64url_decode(
+        &TINY_PNG_B64
+            .trim_end_matches('=')
+            .replace('+', "-")
+            .replace('/', "_"),
+    )?;
     full.set_avatar(png)?;
     let mut small = Card::default();
     small.set(Field::Name, "John Doe", r)?;

@@ -104,10 +104,17 @@ pub fn b64url_encode(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Decodes base64url without padding (padding `=` is tolerated and ignored).
+/// Decodes base64url exactly as PROTOCOL.md §3 says: the URL-safe alphabet, **no** padding
+/// (`=` is refused), no whitespace, and zero trailing bits (one encoding per value).
 pub fn b64url_decode(text: &str) -> Result<Vec<u8>, RecordError> {
+    if text.contains('=') {
+        return Err(RecordError::InvalidField {
+            what: "base64url",
+            why: "padding '=' is not allowed".into(),
+        });
+    }
     base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(text.trim_end_matches('=').as_bytes())
+        .decode(text.as_bytes())
         .map_err(|e| RecordError::InvalidField {
             what: "base64url",
             why: e.to_string(),
@@ -133,11 +140,11 @@ impl CardId {
     pub fn parse(text: &str) -> Result<CardId, RecordError> {
         let upper = text.trim().to_ascii_uppercase();
         if upper.len() != ID_CHARS {
-            return Err(RecordError::InvalidId(text.to_string()));
+            return Err(RecordError::InvalidId(excerpt(text)));
         }
         match BASE32.decode(upper.as_bytes()) {
             Ok(bytes) if bytes.len() == ID_BYTES => Ok(CardId(upper)),
-            _ => Err(RecordError::InvalidId(text.to_string())),
+            _ => Err(RecordError::InvalidId(excerpt(text))),
         }
     }
 
@@ -269,7 +276,7 @@ fn verify_sig(
 /// "nonce": "<b64url>", "ciphertext": "<b64url>", "signature": "<b64url>"}`.
 /// Holding a `SealedRecord` gives no way to read the card: that needs the share secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct SealedRecord {
     pub id: CardId,
     #[serde(with = "b64_fixed")]
@@ -359,7 +366,7 @@ impl SealedRecord {
 /// JSON: `{"id", "public_key", "version", "signature"}` (bytes base64url). The server keeps it
 /// forever so that no replay of an older record can bring the card back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct Tombstone {
     pub id: CardId,
     #[serde(with = "b64_fixed")]
@@ -411,6 +418,7 @@ pub fn parse_etag(text: &str) -> Option<u64> {
 
 /// Answer to `PUT /v1/cards/{id}` (201 when created, 200 when updated).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct PutResponse {
     pub id: CardId,
     pub version: u64,
@@ -419,6 +427,7 @@ pub struct PutResponse {
 
 /// Answer to `DELETE /v1/cards/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct DeleteResponse {
     pub id: CardId,
     pub version: u64,
@@ -427,7 +436,7 @@ pub struct DeleteResponse {
 
 /// One card a client holds, with the version it has (0 = none yet).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct SyncItem {
     pub id: CardId,
     pub version: u64,
@@ -435,13 +444,14 @@ pub struct SyncItem {
 
 /// Body of `POST /v1/sync`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct SyncRequest {
     pub cards: Vec<SyncItem>,
 }
 
 /// Answer to `POST /v1/sync`: only what differs from what the client holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct SyncResponse {
     /// Records whose stored version is higher than the client's.
     pub changed: Vec<SealedRecord>,
@@ -456,6 +466,7 @@ pub struct SyncResponse {
 
 /// Answer to `GET /v1/info`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct ServerInfo {
     pub protocol: String,
     pub public_url: String,
@@ -504,13 +515,17 @@ pub enum ErrorCode {
     NoSuchRoute,
     /// 503: the database is unavailable.
     Unavailable,
+    /// 503: the server holds as many connections as it allows (from this address or in all).
+    TooManyConnections,
+    /// 507: the server's disk is full; nothing was stored.
+    InsufficientStorage,
     /// 500: something failed inside the server (details only in its log).
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::MalformedJson,
         ErrorCode::InvalidRequest,
         ErrorCode::UnsupportedMediaType,
@@ -529,6 +544,8 @@ impl ErrorCode {
         ErrorCode::MethodNotAllowed,
         ErrorCode::NoSuchRoute,
         ErrorCode::Unavailable,
+        ErrorCode::TooManyConnections,
+        ErrorCode::InsufficientStorage,
         ErrorCode::Internal,
     ];
 
@@ -553,6 +570,8 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::NoSuchRoute => "no_such_route",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::TooManyConnections => "too_many_connections",
+            ErrorCode::InsufficientStorage => "insufficient_storage",
             ErrorCode::Internal => "internal",
         }
     }
@@ -574,7 +593,8 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
-            ErrorCode::Unavailable => 503,
+            ErrorCode::Unavailable | ErrorCode::TooManyConnections => 503,
+            ErrorCode::InsufficientStorage => 507,
         }
     }
 
@@ -598,6 +618,7 @@ impl fmt::Display for ErrorCode {
 
 /// The `error` member of every refusal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
@@ -609,6 +630,7 @@ pub struct ApiError {
 /// Every refusal: `{"error": {"code": "...", "message": "...", ["current_version": N]},
 /// ["tombstone": {...}]}` (the tombstone comes with `gone`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct ErrorBody {
     pub error: ApiError,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -626,6 +648,161 @@ impl ErrorBody {
             tombstone: None,
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strict JSON: the one parser of every wire body (server, client, CLI)
+
+/// Every wire type is a JSON **object**: serde would also accept a positional array for a struct
+/// (`["ID", "key", 1, …]`); these impls ask the parser for a map only. Unknown members are
+/// refused everywhere (`deny_unknown_fields`): a new member needs a new protocol version.
+macro_rules! json_object {
+    ($($t:ident),* $(,)?) => {$(
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                $t::serialize(self, s)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct ObjectOnly;
+                impl<'de> serde::de::Visitor<'de> for ObjectOnly {
+                    type Value = $t;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a JSON object")
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        map: A,
+                    ) -> Result<$t, A::Error> {
+                        $t::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    }
+                }
+                d.deserialize_map(ObjectOnly)
+            }
+        }
+    )*};
+}
+
+json_object!(
+    SealedRecord,
+    Tombstone,
+    PutResponse,
+    DeleteResponse,
+    SyncItem,
+    SyncRequest,
+    SyncResponse,
+    ServerInfo,
+    ApiError,
+    ErrorBody,
+);
+
+/// Longest piece of client input quoted back in an error message.
+pub const MAX_EXCERPT_CHARS: usize = 32;
+/// Longest error message made from a JSON parse error.
+pub const MAX_JSON_MESSAGE_CHARS: usize = 160;
+
+/// At most [`MAX_EXCERPT_CHARS`] characters of `text`, with `…` when cut.
+pub fn excerpt(text: &str) -> String {
+    let mut out: String = text.chars().take(MAX_EXCERPT_CHARS).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// `Content-Type` of a wire body: `application/json` (any case), with at most a
+/// `charset=utf-8` parameter. `+json` suffixes and other types are not JSON here.
+pub fn is_json_media_type(value: &str) -> bool {
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or_default().trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return false;
+    }
+    parts.all(|p| {
+        let p = p.trim();
+        match p.split_once('=') {
+            Some((k, v)) => {
+                k.trim().eq_ignore_ascii_case("charset")
+                    && v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+            }
+            None => p.is_empty(),
+        }
+    })
+}
+
+/// Why a wire body did not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JsonError {
+    /// Not JSON at all: a syntax error, truncated, not UTF-8, trailing bytes.
+    #[error("not valid JSON: {0}")]
+    Syntax(String),
+    /// JSON of the wrong shape: an array for an object, a missing or unknown member, a wrong
+    /// type, bad base64url, a bad id, a wrong byte length.
+    #[error("{0}")]
+    Shape(String),
+}
+
+/// Parses one wire body strictly ([`json_object!`] types, unknown members refused). The
+/// message is short and safe to send back: no parser position, no type names, at most
+/// [`MAX_EXCERPT_CHARS`] characters of each piece of input it quotes.
+pub fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let message = json_message(&e);
+        match e.classify() {
+            serde_json::error::Category::Data => JsonError::Shape(message),
+            _ => JsonError::Syntax(message),
+        }
+    })
+}
+
+/// serde_json's text made safe for a client: without " at line N column M", Rust type names
+/// replaced, every quoted piece of input cut to [`MAX_EXCERPT_CHARS`], the whole capped.
+fn json_message(e: &serde_json::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(at) = text.rfind(" at line ") {
+        text.truncate(at);
+    }
+    for (rust, plain) in [
+        ("u64", "a whole number"),
+        ("u32", "a whole number"),
+        ("usize", "a whole number"),
+        ("a boolean", "true or false"),
+    ] {
+        text = text.replace(&format!("expected {rust}"), &format!("expected {plain}"));
+    }
+    let mut out = String::with_capacity(text.len().min(MAX_JSON_MESSAGE_CHARS + 4));
+    let mut quote: Option<char> = None;
+    let mut run = 0usize;
+    for c in text.chars() {
+        match quote {
+            Some(q) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            Some(_) => {
+                run += 1;
+                if run <= MAX_EXCERPT_CHARS {
+                    out.push(c);
+                } else if run == MAX_EXCERPT_CHARS + 1 {
+                    out.push('…');
+                }
+            }
+            None => {
+                if c == '`' || c == '"' {
+                    quote = Some(c);
+                    run = 0;
+                }
+                out.push(c);
+            }
+        }
+    }
+    if out.chars().count() > MAX_JSON_MESSAGE_CHARS {
+        out = out.chars().take(MAX_JSON_MESSAGE_CHARS).collect();
+        out.push('…');
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -705,6 +882,114 @@ mod tests {
         let json = r#"{"id":"AAAAAAAAAAAAAAAA","public_key":"AAAA","version":1,"nonce":"AAAAAAAAAAAAAAAA","ciphertext":"","signature":""}"#;
         let err = serde_json::from_str::<SealedRecord>(json).unwrap_err();
         assert!(err.to_string().contains("expected 32 bytes"), "{err}");
+    }
+
+    fn record_json() -> serde_json::Value {
+        serde_json::json!({
+            "id": "AAAAAAAAAAAAAAAA",
+            "public_key": b64url_encode(&[1u8; 32]),
+            "version": 1,
+            "nonce": b64url_encode(&[2u8; 12]),
+            "ciphertext": b64url_encode(&[3u8; 17]),
+            "signature": b64url_encode(&[4u8; 64]),
+        })
+    }
+
+    #[test]
+    fn wire_bodies_are_objects_only() {
+        let obj = record_json();
+        let rec: SealedRecord = from_json(obj.to_string().as_bytes()).expect("object parses");
+        assert_eq!(rec.version, 1);
+        let order = [
+            "id",
+            "public_key",
+            "version",
+            "nonce",
+            "ciphertext",
+            "signature",
+        ];
+        let array = serde_json::Value::Array(order.iter().map(|k| obj[k].clone()).collect());
+        let err = from_json::<SealedRecord>(array.to_string().as_bytes()).unwrap_err();
+        assert!(matches!(err, JsonError::Shape(_)), "{err:?}");
+        assert!(err.to_string().contains("a JSON object"), "{err}");
+        let tomb = r#"["AAAAAAAAAAAAAAAA","AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE",2,"x"]"#;
+        assert!(from_json::<Tombstone>(tomb.as_bytes()).is_err());
+        assert!(from_json::<SyncRequest>(br#"[[]]"#).is_err());
+        assert!(from_json::<SyncRequest>(br#"{"cards":[["AAAAAAAAAAAAAAAA",1]]}"#).is_err());
+        assert!(
+            from_json::<SyncRequest>(br#"{"cards":[{"id":"AAAAAAAAAAAAAAAA","version":1}]}"#)
+                .is_ok()
+        );
+        // Unknown and duplicate members are refused.
+        let mut extra = obj.clone();
+        extra["note"] = serde_json::json!("x");
+        assert!(from_json::<SealedRecord>(extra.to_string().as_bytes()).is_err());
+        let dup = br#"{"cards":[],"cards":[]}"#;
+        assert!(from_json::<SyncRequest>(dup).is_err());
+        // Serialisation is unchanged: an object with the members in declaration order.
+        assert_eq!(serde_json::to_value(&rec).unwrap(), obj);
+    }
+
+    #[test]
+    fn base64url_is_unpadded_only() {
+        assert_eq!(b64url_decode("AQI").unwrap(), vec![1, 2]);
+        for bad in ["AQI=", "AQ==", "AQI===", "AQ I", "AQI\n", "AQ+/", "AQJ"] {
+            assert!(b64url_decode(bad).is_err(), "{bad:?} accepted");
+        }
+        let mut padded = record_json();
+        padded["nonce"] = serde_json::json!(format!("{}=", b64url_encode(&[2u8; 11])));
+        assert!(from_json::<SealedRecord>(padded.to_string().as_bytes()).is_err());
+    }
+
+    #[test]
+    fn json_media_type_is_exact() {
+        for ok in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            "application/json;charset=\"UTF-8\"",
+        ] {
+            assert!(is_json_media_type(ok), "{ok}");
+        }
+        for bad in [
+            "application/vnd.evil+json",
+            "text/json",
+            "application/jsonx",
+            "application/json; charset=latin1",
+            "application/json; boundary=x",
+            "",
+        ] {
+            assert!(!is_json_media_type(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn json_errors_are_short_and_name_no_types() {
+        let long = "A".repeat(8000);
+        let bodies = [
+            format!(r#"{{"cards":[{{"id":"{long}","version":1}}]}}"#),
+            format!(r#"{{"cards":[{{"id":"AAAAAAAAAAAAAAAA","version":"{long}"}}]}}"#),
+            format!(r#"{{"{long}":1}}"#),
+            "[1,2,3]".to_string(),
+            "{".to_string(),
+        ];
+        for b in bodies {
+            let err = from_json::<SyncRequest>(b.as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(err.chars().count() <= MAX_JSON_MESSAGE_CHARS + 20, "{err}");
+            assert!(!err.contains(&"A".repeat(MAX_EXCERPT_CHARS + 1)), "{err}");
+            for leak in [
+                "struct",
+                "SyncRequest",
+                "SyncItem",
+                "serde",
+                "line 1",
+                "u64",
+            ] {
+                assert!(!err.contains(leak), "{leak} in {err}");
+            }
+        }
     }
 
     #[test]

@@ -9,8 +9,8 @@ use livecard_format::crypto::{
     ShareLink, ShareSecret,
 };
 use livecard_format::wire::{
-    b64url_encode, delete_signing_message, record_aad, record_signing_message, RecordError,
-    SealedRecord, Tombstone,
+    b64url_encode, delete_signing_message, from_json, is_json_media_type, record_aad,
+    record_signing_message, JsonError, RecordError, SealedRecord, SyncRequest, Tombstone,
 };
 use livecard_format::Card;
 use serde_json::{json, Value};
@@ -129,10 +129,62 @@ fn compute(input: &Input) -> Value {
     })
 }
 
-fn document() -> Value {
+/// Bodies every implementation must refuse as `invalid_request` (PROTOCOL.md §3 "Strict
+/// parsing"), made from vector 0, and `Content-Type` values to refuse / accept.
+fn wire_negative(v0: &Value) -> Value {
+    let rec = &v0["record_json"];
+    let tomb = &v0["tombstone_json"];
+    let with = |base: &Value, key: &str, value: Value| {
+        let mut v = base.clone();
+        v[key] = value;
+        v.to_string()
+    };
+    let s = |v: &Value| v.as_str().unwrap().to_string();
+    let record_fields = [
+        "id",
+        "public_key",
+        "version",
+        "nonce",
+        "ciphertext",
+        "signature",
+    ];
+    let as_array = |v: &Value, keys: &[&str]| {
+        Value::Array(keys.iter().map(|k| v[*k].clone()).collect()).to_string()
+    };
+    let rec_text = rec.to_string();
+    let id = s(&rec["id"]);
+    let body = |name: &str, ty: &str, body: String| json!({"name": name, "type": ty, "body": body, "expect": "invalid_request"});
     json!({
+        "bodies": [
+            body("record as a positional array", "SealedRecord", as_array(rec, &record_fields)),
+            body("record signature with = padding", "SealedRecord", with(rec, "signature", json!(format!("{}==", s(&rec["signature"]))))),
+            body("record public key with = padding", "SealedRecord", with(rec, "public_key", json!(format!("{}=", s(&rec["public_key"]))))),
+            body("record nonce with === padding", "SealedRecord", with(rec, "nonce", json!(format!("{}===", s(&rec["nonce"]))))),
+            body("record nonce in standard base64 alphabet", "SealedRecord", with(rec, "nonce", json!(s(&rec["nonce"]).replace('-', "+").replace('_', "/") + "+/"))),
+            body("record with an unknown member", "SealedRecord", with(rec, "note", json!("x"))),
+            body("record with a duplicate member", "SealedRecord", format!("{},\"version\":1}}", &rec_text[..rec_text.len() - 1])),
+            body("record version as a string", "SealedRecord", with(rec, "version", json!("1"))),
+            body("record version as a float", "SealedRecord", rec_text.replace("\"version\":1", "\"version\":1.0")),
+            body("tombstone as a positional array", "Tombstone", as_array(tomb, &["id", "public_key", "version", "signature"])),
+            body("tombstone signature with = padding", "Tombstone", with(tomb, "signature", json!(format!("{}==", s(&tomb["signature"]))))),
+            body("sync request as an array", "SyncRequest", json!([[{"id": id, "version": 0}]]).to_string()),
+            body("sync item as an array", "SyncRequest", json!({"cards": [[id, 0]]}).to_string()),
+            body("sync request with an unknown member", "SyncRequest", json!({"cards": [], "since": 0}).to_string()),
+        ],
+        "content_types": {
+            "refused": ["application/vnd.evil+json", "text/json", "text/plain", "application/json; charset=latin1", "application/json; boundary=x", ""],
+            "accepted": ["application/json", "application/json; charset=utf-8", "Application/JSON;charset=\"UTF-8\""]
+        }
+    })
+}
+
+fn document() -> Value {
+    let vectors: Vec<Value> = inputs().iter().map(compute).collect();
+    let negative_wire = wire_negative(&vectors[0]);
+    json!({
+        "wire_negative": negative_wire,
         "description": "livecard protocol v1 test vectors (docs/PROTOCOL.md). Every value is recomputed by crates/livecard-format/tests/protocol_vectors.rs; the share page's tests decrypt record_json with link's secret via WebCrypto. Byte fields in record_json/tombstone_json are base64url without padding.",
-        "vectors": inputs().iter().map(compute).collect::<Vec<_>>(),
+        "vectors": vectors,
         "negative": [
             {"name": "tampered ciphertext", "of": 0, "change": "flip the lowest bit of ciphertext byte 0", "expect": "signature does not verify; decryption fails"},
             {"name": "wrong secret", "of": 0, "change": "use share secret AAAAAAAAAAAAAAAAAAAAAAAAAA (16 zero bytes)", "expect": "decryption fails"},
@@ -154,6 +206,37 @@ fn vectors_file_matches_implementation() {
         file, expected,
         "docs/protocol-vectors.json differs from what the code computes"
     );
+}
+
+#[test]
+fn wire_negatives_are_refused_by_the_one_parser() {
+    let file = document();
+    let neg = &file["wire_negative"];
+    let bodies = neg["bodies"].as_array().unwrap();
+    assert!(bodies.len() >= 10);
+    for b in bodies {
+        let text = b["body"].as_str().unwrap().as_bytes();
+        let name = b["name"].as_str().unwrap();
+        let refused = match b["type"].as_str().unwrap() {
+            "SealedRecord" => from_json::<SealedRecord>(text).err(),
+            "Tombstone" => from_json::<Tombstone>(text).err(),
+            "SyncRequest" => from_json::<SyncRequest>(text).err(),
+            other => panic!("unknown type {other}"),
+        };
+        assert!(
+            matches!(refused, Some(JsonError::Shape(_))),
+            "{name}: {refused:?}"
+        );
+    }
+    // The unmodified vector parses through the same parser.
+    let ok = file["vectors"][0]["record_json"].to_string();
+    from_json::<SealedRecord>(ok.as_bytes()).expect("vector 0 parses");
+    for ct in neg["content_types"]["refused"].as_array().unwrap() {
+        assert!(!is_json_media_type(ct.as_str().unwrap()), "{ct}");
+    }
+    for ct in neg["content_types"]["accepted"].as_array().unwrap() {
+        assert!(is_json_media_type(ct.as_str().unwrap()), "{ct}");
+    }
 }
 
 #[test]

@@ -29,6 +29,8 @@ pub struct Config {
     pub sync_response_bytes: usize,
     /// App Links / Universal Links and the share page's "get the app" link.
     pub app_links: crate::share_page::AppLinks,
+    /// Connection caps and timeouts of the accept loop.
+    pub conn: crate::conn::ConnLimits,
 }
 
 impl Config {
@@ -45,6 +47,7 @@ impl Config {
             request_timeout: Duration::from_secs(10),
             sync_response_bytes: 8 * 1024 * 1024,
             app_links: Default::default(),
+            conn: crate::conn::ConnLimits::default(),
         }
     }
 }
@@ -88,6 +91,18 @@ pub struct Cli {
     /// Request timeout in seconds.
     #[arg(long, env = "LIVECARD_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
     pub request_timeout_secs: u64,
+    /// Most open connections in all; one more is answered 503 too_many_connections.
+    #[arg(long, env = "LIVECARD_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Most open connections from one client IP address.
+    #[arg(long, env = "LIVECARD_MAX_CONNECTIONS_PER_IP", default_value_t = 64)]
+    pub max_connections_per_ip: usize,
+    /// Seconds a new connection has to send a complete request header.
+    #[arg(long, env = "LIVECARD_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds a kept-alive connection may wait for its next request.
+    #[arg(long, env = "LIVECARD_IDLE_TIMEOUT_SECS", default_value_t = 30)]
+    pub idle_timeout_secs: u64,
     #[command(flatten)]
     pub app_links: crate::share_page::AppLinksArgs,
 }
@@ -124,6 +139,12 @@ impl Cli {
         config.max_sync_ids = self.max_sync_ids;
         config.request_timeout = Duration::from_secs(self.request_timeout_secs.max(1));
         config.app_links = self.app_links.to_app_links();
+        config.conn = crate::conn::ConnLimits {
+            max_connections: self.max_connections.max(1),
+            max_connections_per_ip: self.max_connections_per_ip.max(1),
+            header_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs.max(1)),
+        };
         (config, create_dir)
     }
 }

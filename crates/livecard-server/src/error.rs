@@ -1,13 +1,16 @@
 //! Every refusal as `{"error": {"code", "message"}}` (docs/PROTOCOL.md §5).
 
 use axum::body::Body;
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use livecard_format::wire::{ApiError, ErrorBody, ErrorCode, RecordError, Tombstone};
+use livecard_format::wire::{
+    self, ApiError, ErrorBody, ErrorCode, JsonError, RecordError, Tombstone,
+};
 use serde::de::DeserializeOwned;
 
 use crate::store::StoreError;
@@ -50,7 +53,13 @@ impl ApiFailure {
 
 impl From<StoreError> for ApiFailure {
     fn from(e: StoreError) -> ApiFailure {
-        if e.is_unavailable() {
+        if e.is_full() {
+            tracing::error!(error = %e, "disk full");
+            ApiFailure::new(
+                ErrorCode::InsufficientStorage,
+                "the server's disk is full; nothing was stored, retry later",
+            )
+        } else if e.is_unavailable() {
             tracing::error!(error = %e, "database unavailable");
             ApiFailure::new(
                 ErrorCode::Unavailable,
@@ -76,7 +85,9 @@ impl IntoResponse for ApiFailure {
     }
 }
 
-/// `Json<T>` whose rejections are [`ApiFailure`]s with stable codes.
+/// A JSON body parsed by the one wire parser ([`wire::from_json`]: objects only, unknown
+/// members refused, unpadded base64url), after checking `Content-Type` is exactly
+/// `application/json` (optionally `; charset=utf-8`). Rejections are [`ApiFailure`]s.
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -87,26 +98,42 @@ where
     type Rejection = ApiFailure;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(wire::is_json_media_type);
+        if !json {
+            return Err(ApiFailure::new(
+                ErrorCode::UnsupportedMediaType,
+                "Content-Type must be application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(bytes_rejection)?;
+        match wire::from_json::<T>(&bytes) {
+            Ok(v) => Ok(ApiJson(v)),
+            Err(e @ JsonError::Syntax(_)) => {
+                Err(ApiFailure::new(ErrorCode::MalformedJson, e.to_string()))
+            }
+            Err(e @ JsonError::Shape(_)) => {
+                Err(ApiFailure::new(ErrorCode::InvalidRequest, e.to_string()))
+            }
         }
     }
 }
 
-fn json_rejection(rejection: JsonRejection) -> ApiFailure {
-    let text = rejection.body_text();
-    match rejection {
-        JsonRejection::JsonDataError(_) => ApiFailure::new(ErrorCode::InvalidRequest, text),
-        JsonRejection::JsonSyntaxError(_) => ApiFailure::new(ErrorCode::MalformedJson, text),
-        JsonRejection::MissingJsonContentType(_) => ApiFailure::new(
-            ErrorCode::UnsupportedMediaType,
-            "Content-Type must be application/json",
-        ),
-        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiFailure::new(ErrorCode::BodyTooLarge, "request body is too large")
-        }
-        _ => ApiFailure::new(ErrorCode::MalformedJson, text),
+fn bytes_rejection(rejection: BytesRejection) -> ApiFailure {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiFailure::new(ErrorCode::BodyTooLarge, "request body is too large")
+    } else if rejection.status() == StatusCode::REQUEST_TIMEOUT {
+        ApiFailure::new(ErrorCode::Timeout, "the request took too long")
+    } else {
+        ApiFailure::new(
+            ErrorCode::InvalidRequest,
+            "the request body could not be read",
+        )
     }
 }
 

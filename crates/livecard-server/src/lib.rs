@@ -7,10 +7,11 @@
 //! - Storage: [`store::Store`] with SQLite and PostgreSQL implementations.
 //! - Limits: body size (axum `DefaultBodyLimit` + tower-http `RequestBodyLimitLayer`), record
 //!   size and ids per sync (checked in the handlers), requests per client IP (tower_governor),
-//!   request time (tower-http `TimeoutLayer`). Every refusal is JSON with a stable code.
+//!   request time (tower-http `TimeoutLayer`), open connections per address and in all,
+//!   header and idle timeouts ([`conn`]: the accept loop). Every refusal is JSON with a
+//!   stable code.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ use tower_http::trace::TraceLayer;
 pub mod api;
 pub mod body_check;
 pub mod config;
+pub mod conn;
 pub mod error;
 pub mod metrics;
 pub mod share;
@@ -184,12 +186,9 @@ pub async fn serve_state(
             }
         });
     }
+    let limits = state.config.conn.clone();
     let router = app(state);
-    let result = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let result = conn::run(listener, router, limits, async move {
         shutdown.await;
         tracing::info!("shutting down: finishing requests in flight");
     })

@@ -34,15 +34,73 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// True when the database could not be reached (answered 503 rather than 500).
+    /// True when the database could not be reached or is restarting (answered 503 rather
+    /// than 500): pool timeouts, I/O errors, PostgreSQL connection errors (SQLSTATE class 08)
+    /// and shutdowns (class 57, e.g. `pg_ctl stop`), SQLite I/O errors.
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
+        match self {
             StoreError::Database(
-                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-            )
-        )
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                db_fault(db.as_ref()) == Some(DbFault::Unavailable)
+            }
+            _ => false,
+        }
     }
+
+    /// True when the disk is full (answered 507): SQLite `SQLITE_FULL`, PostgreSQL
+    /// `53100 disk_full`.
+    pub fn is_full(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                db_fault(db.as_ref()) == Some(DbFault::Full)
+            }
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum DbFault {
+    Unavailable,
+    Full,
+}
+
+/// SQLite result codes (primary = extended & 0xff).
+const SQLITE_IOERR: i64 = 10;
+const SQLITE_FULL: i64 = 13;
+
+fn db_fault(db: &dyn sqlx::error::DatabaseError) -> Option<DbFault> {
+    use sqlx::error::DatabaseError as _;
+    #[cfg(feature = "postgres")]
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        let code = pg.code();
+        return if code == "53100" {
+            Some(DbFault::Full)
+        } else if code.starts_with("08") || code.starts_with("57") {
+            Some(DbFault::Unavailable)
+        } else {
+            None
+        };
+    }
+    if let Some(lite) = db.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+        let primary = lite
+            .code()
+            .and_then(|c| c.parse::<i64>().ok())
+            .map(|c| c & 0xff);
+        return match primary {
+            Some(SQLITE_FULL) => Some(DbFault::Full),
+            Some(SQLITE_IOERR) => Some(DbFault::Unavailable),
+            _ => None,
+        };
+    }
+    None
 }
 
 /// What the store holds for an id.
