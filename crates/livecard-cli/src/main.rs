@@ -53,8 +53,11 @@ enum Command {
     /// Add a card: a share link, a QR image (.png/.jpg), NFC tag bytes (.ndef/.bin), or a .vcf
     /// / text file holding vCard, MeCard or a link.
     Add {
-        #[arg(value_name = "LINK|FILE")]
-        input: String,
+        #[arg(value_name = "LINK|FILE", required_unless_present = "nfc_json")]
+        input: Option<String>,
+        /// The JSON a phone's NFC plugin gave for a tag (Android or iOS shape; `-` = stdin).
+        #[arg(long, value_name = "FILE", conflicts_with = "input")]
+        nfc_json: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -344,13 +347,25 @@ async fn run(cli: Cli) -> Result<()> {
             let p = passphrase(pass, false)?;
             print_json(&core.import_keys(&bytes, &p).await?)
         }
-        Command::Add { input, json } => {
-            let outcomes = match add_input(&core, &input).await? {
-                Some(o) => o,
-                None => {
-                    let bytes = read(Path::new(&input))?;
-                    add_contacts(&core, &bytes).await?
+        Command::Add {
+            input,
+            nfc_json,
+            json,
+        } => {
+            let outcomes = match (nfc_json, input) {
+                (Some(file), _) => {
+                    let outcomes = core.add_nfc_json(&read_text(&file)?).await?;
+                    outcomes.iter().for_each(note_status);
+                    outcomes
                 }
+                (None, Some(input)) => match add_input(&core, &input).await? {
+                    Some(o) => o,
+                    None => {
+                        let bytes = read(Path::new(&input))?;
+                        add_contacts(&core, &bytes).await?
+                    }
+                },
+                (None, None) => bail!("add: give a LINK or FILE, or --nfc-json FILE"),
             };
             if json {
                 print_json(&outcomes)
@@ -700,6 +715,18 @@ fn parse_edits(set: &[String], add: &[String]) -> Result<Vec<Edit>> {
 
 fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// A UTF-8 text file, or stdin for `-`.
+fn read_text(path: &Path) -> Result<String> {
+    let bytes = if path == Path::new("-") {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).context("cannot read stdin")?;
+        b
+    } else {
+        read(path)?
+    };
+    String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
