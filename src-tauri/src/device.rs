@@ -412,7 +412,7 @@ pub async fn cards_vcf(core: &Core) -> CommandResult<(Vec<u8>, usize)> {
     Ok((text.into_bytes(), count))
 }
 
-fn save(
+pub(crate) fn save(
     app: &tauri::AppHandle,
     name: &str,
     filter: (&str, &[&str]),

@@ -7,6 +7,7 @@ pub mod error;
 pub mod incoming;
 pub mod live;
 pub mod settings;
+pub mod share;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -132,6 +133,7 @@ pub fn run() {
     let builder = builder
         .plugin(tauri_plugin_nfc::init())
         .plugin(tauri_plugin_barcode_scanner::init())
+        .plugin(tauri_plugin_sharekit::init())
         .plugin(tauri_plugin_biometric::init())
         .plugin(tauri_plugin_fs::init());
 
@@ -227,6 +229,10 @@ pub fn run() {
             live::me_reset_link,
             live::add_link,
             live::add_qr_image,
+            live::decode_qr_frame,
+            share::share_link,
+            share::share_vcf,
+            share::sms_link_url,
             live::card_view,
             live::card_refresh,
             live::sync_now,

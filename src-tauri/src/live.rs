@@ -11,7 +11,7 @@ use livecard_actions::{
     GestureClassifier, GestureConfig, GestureMapping, Platform, Sample,
 };
 use livecard_core::{
-    AddOutcome, AddReport, Change, Core, CoreError, ReceivedCard, Refresh, Source, SyncReport,
+    AddOutcome, AddReport, Change, Core, CoreError, ReceivedCard, Refresh, SyncReport,
 };
 use serde::Serialize;
 use tauri::State;
@@ -148,40 +148,42 @@ pub async fn add_link(state: State<'_, AppState>, text: String) -> CommandResult
     Ok(state.core().add_link(text.trim()).await?)
 }
 
-/// Add every card whose QR code is in an image (PNG/JPEG bytes): share links (live cards),
-/// offline QR codes (saved at once, live when the network is back), vCard/MeCard (static).
+/// Add every card whose QR code is in a picture (a phone photo, a screenshot: PNG/JPEG): share
+/// links (live cards), offline QR codes (saved at once), vCard/MeCard (static). The bytes come
+/// as the raw request body (`invoke('add_qr_image', bytes)`: desktop webviews send it as is;
+/// Android's WebView has no request bodies, so there they arrive as a JSON number array).
 #[tauri::command]
-pub async fn add_qr_image(state: State<'_, AppState>, bytes: Vec<u8>) -> CommandResult<AddReport> {
-    add_qr_image_in(&state.core(), &bytes).await
+pub async fn add_qr_image(
+    state: State<'_, AppState>,
+    request: tauri::ipc::Request<'_>,
+) -> CommandResult<AddReport> {
+    let bytes = body_bytes(request.body())?;
+    Ok(state.core().add_qr_image(&bytes).await?)
 }
 
-pub async fn add_qr_image_in(core: &Core, bytes: &[u8]) -> CommandResult<AddReport> {
-    if bytes.len() > crate::commands::MAX_IMPORT_BYTES {
-        return Err(CommandError::invalid(
-            "the image is too large (at most 10 MiB)",
-        ));
+/// The QR texts in one camera frame (PNG/JPEG), empty when none: the live webview-camera scan
+/// sends a frame every few hundred milliseconds and stops at the first text.
+#[tauri::command]
+pub async fn decode_qr_frame(request: tauri::ipc::Request<'_>) -> CommandResult<Vec<String>> {
+    let bytes = body_bytes(request.body())?;
+    match livecard_core::picture::decode_picture(bytes).await {
+        Ok(texts) => Ok(texts),
+        Err(e) if e.kind() == "no_qr_code" => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
     }
-    let texts = livecard_core::qr::decode_qr_image(bytes)
-        .map_err(|e| CommandError::new("import_failed", e.to_string()))?;
-    let mut report = AddReport {
-        added: Vec::new(),
-        skipped: Vec::new(),
-    };
-    for text in texts {
-        match core.add_scanned(text.trim(), Source::Qr).await {
-            Ok(outcomes) => report.added.extend(outcomes),
-            Err(e) => report.skipped.push(e.to_string()),
+}
+
+/// A picture sent as the raw body, or (Android, or an old caller) as a JSON number array or
+/// `{"bytes": [...]}`.
+pub fn body_bytes(body: &tauri::ipc::InvokeBody) -> CommandResult<Vec<u8>> {
+    match body {
+        tauri::ipc::InvokeBody::Raw(bytes) => Ok(bytes.clone()),
+        tauri::ipc::InvokeBody::Json(v) => {
+            let v = v.get("bytes").unwrap_or(v);
+            serde_json::from_value::<Vec<u8>>(v.clone())
+                .map_err(|_| CommandError::invalid("expected the picture's bytes (PNG or JPEG)"))
         }
     }
-    if report.added.is_empty() {
-        let why = if report.skipped.is_empty() {
-            "the QR code holds no card".to_string()
-        } else {
-            report.skipped.join("; ")
-        };
-        return Err(CommandError::new("import_failed", why));
-    }
-    Ok(report)
 }
 
 // ------------------------------------------------------------------ open, refresh, sync
@@ -469,7 +471,21 @@ mod tests {
         let core = Core::open(dir.path(), livecard_format::Region::default())
             .await
             .unwrap();
-        let e = add_qr_image_in(&core, b"not an image").await.unwrap_err();
-        assert_eq!(e.kind, "import_failed");
+        let e: CommandError = core.add_qr_image(b"not an image").await.unwrap_err().into();
+        assert_eq!(e.kind, "invalid_input");
+    }
+
+    #[test]
+    fn picture_bytes_come_raw_or_as_a_number_array() {
+        use tauri::ipc::InvokeBody;
+        let raw = body_bytes(&InvokeBody::Raw(vec![0xFF, 0xD8, 0xFF])).unwrap();
+        assert_eq!(raw, vec![0xFF, 0xD8, 0xFF]);
+        let arr = body_bytes(&InvokeBody::Json(serde_json::json!([137, 80, 78, 71]))).unwrap();
+        assert_eq!(arr, vec![137, 80, 78, 71]);
+        let obj = body_bytes(&InvokeBody::Json(serde_json::json!({"bytes": [1, 2]}))).unwrap();
+        assert_eq!(obj, vec![1, 2]);
+        let e = body_bytes(&InvokeBody::Json(serde_json::json!([1, 300]))).unwrap_err();
+        assert_eq!(e.kind, "invalid_input");
+        assert!(body_bytes(&InvokeBody::Json(serde_json::json!("text"))).is_err());
     }
 }

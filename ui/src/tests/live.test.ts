@@ -6,7 +6,7 @@ import MyCard from '../screens/MyCard.svelte';
 import Add from '../screens/Add.svelte';
 import { session } from '../lib/session.svelte';
 import { setLocale } from '../lib/i18n/index.svelte';
-import { minutesAgo, smsUrl, type CardView } from '../lib/api/sync';
+import { minutesAgo, type CardView } from '../lib/api/sync';
 import { runSync, syncState } from '../lib/sync.svelte';
 import { startCountdown } from '../lib/gesture-countdown';
 import { emptyCard, type OwnCard, type ReceivedCard } from '../lib/api/types';
@@ -48,10 +48,6 @@ afterEach(() => {
 });
 
 describe('helpers', () => {
-  it('builds the SMS URL of a link', () => {
-    expect(smsUrl(LINK)).toBe('sms:?body=http%3A%2F%2F127.0.0.1%3A8787%2Fc%2FABCDEFGH%23secretsecret');
-  });
-
   it('counts whole minutes since a sync', () => {
     const now = new Date('2026-11-25T10:10:30Z');
     expect(minutesAgo(null, now)).toBeNull();

@@ -66,7 +66,7 @@ describe('add on a phone', () => {
     await fireEvent.click(await screen.findByTestId('scan-camera'));
     expect(await screen.findByTestId('add-results')).toHaveTextContent('Added 王五');
     const scan = calls.find((c) => c.cmd === 'plugin:barcode-scanner|scan');
-    expect(scan?.args).toMatchObject({ formats: ['QR_CODE'], windowed: false });
+    expect(scan?.args).toMatchObject({ formats: ['QR_CODE'], windowed: true });
     expect(calls.filter((c) => c.cmd === 'add_scanned_text').map((c) => c.args)).toEqual([{ text: 'LC1:ABCDEF' }]);
     // Buttons sit above the desktop fallbacks.
     const scanBtn = screen.getByTestId('scan-camera');

@@ -1,6 +1,6 @@
 // The one door to the Rust side. Feature modules in this folder call `call()`; nothing
 // else in the UI imports `invoke`.
-import { invoke } from '@tauri-apps/api/core';
+import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
 
 /** One refused value, as the core's FieldError serialises. */
 export interface FieldError {
@@ -51,7 +51,8 @@ export function onErrorKind(kind: string, fn: KindListener): () => void {
   return () => set.delete(fn);
 }
 
-export async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+/** `args`: named arguments, or raw bytes (a Uint8Array) sent as the request body. */
+export async function call<T>(cmd: string, args?: InvokeArgs): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {

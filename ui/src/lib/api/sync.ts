@@ -1,7 +1,7 @@
 // Sharing, publishing and live updates: my card's link and QR, publish, reset link, adding by
 // link or QR image, open-cached-then-refresh, and the batch sync.
 import { call } from './ipc';
-import type { AddReport, ReceivedCard } from './types';
+import type { ReceivedCard } from './types';
 
 export interface MyShare {
   published: boolean;
@@ -78,12 +78,6 @@ export const publishMe = () => call<PublishState>('me_publish');
 /** New share link: old holders keep their copy and stop receiving updates. */
 export const resetLink = () => call<MyShare>('me_reset_link');
 
-/** Decode the QR code(s) in an image file (Rust side) and add what they hold. */
-export async function addQrImage(file: Blob): Promise<AddReport> {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  return call<AddReport>('add_qr_image', { bytes: Array.from(bytes) });
-}
-
 /** The cached copy at once (marks the card seen). */
 export const cardView = (id: string) => call<CardView>('card_view', { id });
 /** Ask the card's server for a newer version (conditional request). */
@@ -91,11 +85,6 @@ export const cardRefresh = (id: string) => call<CardView>('card_refresh', { id }
 
 export const syncNow = () => call<SyncRun>('sync_now');
 export const syncStatus = () => call<SyncStatus | null>('sync_status');
-
-/** "sms:?body=…" that sends the link (no recipient: the user picks one). */
-export function smsUrl(link: string): string {
-  return `sms:?body=${encodeURIComponent(link)}`;
-}
 
 /** Minutes since `iso` (0 for under a minute), or null. */
 export function minutesAgo(iso: string | null, now: Date = new Date()): number | null {
