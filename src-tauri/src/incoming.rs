@@ -172,7 +172,8 @@ impl Incoming {
             };
             let mut inner = self.inner();
             let key = item.key();
-            if matches!(&answer, Err(e) if e.kind == "locked") {
+            // Locked, or keys missing (a way out may follow): the item waits for the open.
+            if matches!(&answer, Err(e) if e.kind == "locked" || e.kind == "keys_missing") {
                 return;
             }
             inner.queue.pop_front();

@@ -219,6 +219,16 @@ impl Core {
     /// from here continues the same card.
     pub async fn import_keys(&self, file: &[u8], passphrase: &str) -> Result<KeysImported> {
         self.ensure_unlocked().await?;
+        self.import_keys_unguarded(file, passphrase).await
+    }
+
+    /// [`Core::import_keys`] without the lock guard: only for callers that checked the lock
+    /// their own way ([`Core::recover_from_key_backup`]).
+    pub(crate) async fn import_keys_unguarded(
+        &self,
+        file: &[u8],
+        passphrase: &str,
+    ) -> Result<KeysImported> {
         let plain = open(file, passphrase)?;
         let p: Plain = serde_json::from_slice(&plain).map_err(bad)?;
         let mut out = KeysImported {

@@ -70,9 +70,15 @@ pub enum CoreError {
     #[error("{}", lock_text(.0))]
     Lock(livecard_lock::LockError),
     /// A PIN is set for this data directory (`meta.pin_set`) but its state is missing from the
-    /// keystore: card data stays closed (fail closed). Kind `locked`.
-    #[error("livecard is locked: a PIN is set for this data directory but its lock state is missing from the keystore ({store}); card data stays closed until the keystore is restored / 已设置 PIN 码，但钥匙串中的锁定状态丢失，名片数据保持锁定")]
+    /// keystore (`store` names it): card data stays closed (fail closed). Kind `keys_missing`;
+    /// the ways out are [`crate::Core::recover_from_key_backup`] and
+    /// [`crate::Core::start_over_without_keys`].
+    #[error("this phone's keys are missing (its data came back from a backup without them), so no PIN can open livecard: restore your key backup with its passphrase, or start over on this phone / 本机的密钥丢失（数据从备份恢复，但密钥没有恢复），任何 PIN 码都无法解锁：请用密码恢复密钥备份，或在本机重新开始")]
     LockStateMissing { store: String },
+    /// A keys-missing way out was asked for while the lock state is intact (it would bypass
+    /// the PIN). Kind `keys_present`.
+    #[error("the lock of this phone is intact: unlock it with the PIN (restoring without a PIN is only possible when the keys are missing) / 本机锁定完好：请输入 PIN 码解锁（只有密钥丢失时才能不用 PIN 码恢复）")]
+    KeysNotMissing,
     /// A picture given to add a card from: no QR code in it, or one that cannot be read
     /// (kind `no_qr_code`), or not a PNG/JPEG image (kind `invalid_input`).
     #[error("{0} / {zh}", zh = .0.message_zh())]
@@ -149,7 +155,8 @@ impl CoreError {
                 }
                 e => e.code(),
             },
-            CoreError::LockStateMissing { .. } => "locked",
+            CoreError::LockStateMissing { .. } => "keys_missing",
+            CoreError::KeysNotMissing => "keys_present",
             CoreError::Wiped { .. } => "wiped",
             CoreError::Qr(e) => match e {
                 crate::qr::QrError::NoQrCode | crate::qr::QrError::Unreadable(_) => "no_qr_code",

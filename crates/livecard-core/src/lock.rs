@@ -6,7 +6,9 @@
 //! `meta.pin_set` in SQLite. No flag → the keystore is never touched (reading cards in a data
 //! directory without a PIN needs no keystore, as before). Flag set → the lock is loaded from
 //! the keystore on first use and starts locked; if its state is missing there, card data is
-//! refused ([`CoreError::LockStateMissing`], fail closed) instead of opening.
+//! refused ([`CoreError::LockStateMissing`], kind `keys_missing`, fail closed) instead of
+//! opening. The only ways out of that state are [`Core::recover_from_key_backup`] and
+//! [`Core::start_over_without_keys`]; both are refused while the lock state exists.
 //!
 //! The flag is no weaker than the lock: whoever can edit the SQLite file can read the cards in
 //! it directly (card data is protected at rest by the OS sandbox, not by the PIN).
@@ -171,20 +173,99 @@ impl Core {
         self.with_lock(|l| l.ensure_unlocked()).await
     }
 
+    /// Defaults of a lock without a PIN, from a throwaway in-memory lock.
+    fn no_pin_status(&self) -> Result<LockStatus> {
+        let mut l = Lock::open_with(
+            MemoryStorage::new(),
+            self.lock.clock.clone(),
+            Policy::default(),
+            self.lock.params,
+        )?;
+        Ok(l.status()?)
+    }
+
     /// The lock's state (works while locked). Without a PIN set, the keystore is not opened.
+    /// In the keys-missing state (`meta.pin_set` on, no lock state in the keystore) it answers
+    /// `keys_missing: true` (with `pin_set` and `locked`) instead of an error, so the app can
+    /// offer the ways out.
     pub async fn lock_status(&self) -> Result<LockStatus> {
         let loaded = self.lock.slot().is_some();
         if !loaded && !self.store.pin_set_flag().await? {
-            // Defaults of a lock without a PIN, from a throwaway in-memory lock.
-            let mut l = Lock::open_with(
-                MemoryStorage::new(),
-                self.lock.clock.clone(),
-                Policy::default(),
-                self.lock.params,
-            )?;
-            return Ok(l.status()?);
+            return self.no_pin_status();
         }
-        self.with_lock(|l| l.status()).await
+        match self.with_lock(|l| l.status()).await {
+            Err(CoreError::LockStateMissing { .. }) => {
+                let mut st = self.no_pin_status()?;
+                st.pin_set = true;
+                st.locked = true;
+                st.keys_missing = true;
+                Ok(st)
+            }
+            r => r,
+        }
+    }
+
+    /// The keys-missing state: `meta.pin_set` is on but the keystore holds no lock state (the
+    /// data folder came back from a backup without the keystore). Never true once a lock was
+    /// loaded, since then its state exists.
+    async fn keys_missing(&self) -> Result<bool> {
+        let loaded = self.lock.slot().is_some();
+        if loaded || !self.store.pin_set_flag().await? {
+            return Ok(false);
+        }
+        let mut lock = Lock::open_with(
+            KeystoreLockStorage(self.secrets.clone()),
+            self.lock.clock.clone(),
+            Policy::default(),
+            self.lock.params,
+        )?;
+        Ok(!lock.status()?.pin_set)
+    }
+
+    /// Refuses unless in the keys-missing state: the ways out below must never bypass an
+    /// intact PIN.
+    async fn ensure_keys_missing(&self) -> Result<()> {
+        if self.keys_missing().await? {
+            Ok(())
+        } else {
+            Err(CoreError::KeysNotMissing)
+        }
+    }
+
+    /// The lock is reset after a way out: no PIN (the flag off, nothing in the keystore).
+    async fn reset_missing_lock(&self) -> Result<()> {
+        self.store.set_pin_set_flag(false).await?;
+        *self.lock.slot() = None;
+        Ok(())
+    }
+
+    /// Way out 1 of the keys-missing state: restore the owner keys from a key backup (see
+    /// [`Core::import_keys`]). The right passphrase proves the owner: the keys come back and,
+    /// since the backup holds no PIN state, the lock is reset (no PIN; the app asks for a new
+    /// one). A wrong passphrase ([`CoreError::WrongPassphrase`]) or a damaged file changes
+    /// nothing. Refused ([`CoreError::KeysNotMissing`], kind `keys_present`) unless the keys
+    /// are missing.
+    pub async fn recover_from_key_backup(
+        &self,
+        file: &[u8],
+        passphrase: &str,
+    ) -> Result<crate::backup::KeysImported> {
+        self.ensure_keys_missing().await?;
+        let imported = self.import_keys_unguarded(file, passphrase).await?;
+        self.reset_missing_lock().await?;
+        Ok(imported)
+    }
+
+    /// Way out 2 of the keys-missing state: start over on this phone. Every received card
+    /// (with its notes, tags and history: all the PIN guarded) is deleted and the lock reset
+    /// (no PIN). Own cards stay; a published one cannot be published again until its keys are
+    /// restored from a key backup. Returns how many received cards were deleted. Refused
+    /// ([`CoreError::KeysNotMissing`], kind `keys_present`) unless the keys are missing.
+    pub async fn start_over_without_keys(&self) -> Result<u64> {
+        self.ensure_keys_missing().await?;
+        let erased = self.store.delete_all_received().await?;
+        self.reset_missing_lock().await?;
+        Ok(erased)
     }
 
     /// Enters the PIN and returns the new status. A wrong PIN is an error of kind

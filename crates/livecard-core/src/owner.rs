@@ -131,8 +131,9 @@ impl Core {
     pub(crate) fn load_keys(&self, remote_id: &str) -> Result<(CardKeys, ShareSecret)> {
         let missing = || {
             CoreError::Keystore(format!(
-                "the keys of card {remote_id} are not in this device's keystore ({}); \
-                 restore them with `livecard keys import FILE`",
+                "the keys of card {remote_id} are not in this device's keystore ({}): \
+                 restore them from your key backup (app: Settings → Backup; \
+                 CLI: `livecard keys import FILE`) / 本机没有这张名片的密钥：请恢复密钥备份",
                 self.secrets.describe()
             ))
         };

@@ -291,6 +291,9 @@ fn the_method_list_is_complete() {
         "set_auto_lock_secs",
         "set_biometric",
         "unlock_after_biometric",
+        // The keys-missing ways out (refused unless the lock state is gone; tested below).
+        "recover_from_key_backup",
+        "start_over_without_keys",
         // Not card data: shuts the database down.
         "close",
     ];
@@ -501,16 +504,194 @@ async fn fails_closed_when_the_flag_is_set_but_the_keystore_lost_the_state() {
         kind(&core.export_vcf().await),
         kind(&core.search("li", None).await),
     ] {
-        assert_eq!(r, "locked");
+        assert_eq!(r, "keys_missing");
     }
     let e = core.list(Sort::Name).await.unwrap_err();
     assert!(matches!(e, CoreError::LockStateMissing { .. }), "{e}");
-    assert!(e.to_string().contains("missing from the keystore"), "{e}");
-    // No PIN opens it, and the status is an error rather than "no PIN".
-    assert_eq!(kind(&core.unlock(PIN).await), "locked");
-    assert_eq!(kind(&core.lock_status().await), "locked");
-    assert_eq!(kind(&core.remove_pin(PIN).await), "locked");
-    assert_eq!(kind(&core.set_pin("1234", None).await), "locked");
+    assert!(e.to_string().contains("restore your key backup"), "{e}");
+    assert!(
+        !e.to_string().contains("livecard "),
+        "no CLI hint for app users: {e}"
+    );
+    // No PIN opens it, and the status says so rather than "no PIN".
+    assert_eq!(kind(&core.unlock(PIN).await), "keys_missing");
+    let st = core.lock_status().await.unwrap();
+    assert!(st.keys_missing && st.pin_set && st.locked, "{st:?}");
+    let json = serde_json::to_value(&st).unwrap();
+    assert_eq!(json["keys_missing"], true);
+    assert_eq!(kind(&core.remove_pin(PIN).await), "keys_missing");
+    assert_eq!(kind(&core.set_pin("1234", None).await), "keys_missing");
+    // Still the same after all that: nothing above reset the lock.
+    assert!(core.lock_status().await.unwrap().keys_missing);
+    assert_eq!(kind(&core.list(Sort::Name).await), "keys_missing");
+}
+
+const PASS: &str = "correct horse battery";
+
+/// A phone with a published own card (keys in `ks`), one received card, a key backup of the
+/// own card (returned), and a PIN set. Returns (backup bytes, received id, own id, card id).
+async fn phone_with_backup_and_pin(core: &Core) -> (Vec<u8>, String, String, String) {
+    let (rid, oid) = seed(core).await;
+    let published = core.publish(Some(&oid)).await.expect("publish");
+    core.set_notes(&rid, "met at the fair").await.expect("note");
+    let backup = core.export_keys(PASS).await.expect("export keys");
+    core.set_pin(PIN, None).await.expect("set pin");
+    (backup, rid, oid, published.card_id)
+}
+
+/// Counts rows of a table in the data directory (read beside the core, no lock).
+async fn count(dir: &Path, table: &str) -> i64 {
+    let raw = livecard_core::Store::open(dir).await.unwrap();
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(raw.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn keys_missing_restore_from_key_backup_needs_the_right_passphrase_and_resets_the_pin() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srv = Server::start(tmp.path()).await;
+    let dir = tmp.path().join("phone");
+    let c = clock();
+    let core = open(&dir, &Arc::new(MemoryStore::new()), &c)
+        .await
+        .with_server(Some(srv.url()));
+    let (backup, rid, oid, card_id) = phone_with_backup_and_pin(&core).await;
+    drop(core);
+
+    // The data folder comes back on a phone whose keystore is empty (restore from backup).
+    let ks = Arc::new(MemoryStore::new());
+    let core = open(&dir, &ks, &c).await.with_server(Some(srv.url()));
+    assert!(core.lock_status().await.unwrap().keys_missing);
+
+    // A wrong passphrase, and a damaged file, change nothing.
+    let e = core
+        .recover_from_key_backup(&backup, "not the passphrase")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "wrong_passphrase", "{e}");
+    let mut damaged = backup.clone();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    let k = kind(&core.recover_from_key_backup(&damaged, PASS).await);
+    assert!(k == "wrong_passphrase" || k == "invalid_input", "{k}");
+    let st = core.lock_status().await.unwrap();
+    assert!(st.keys_missing && st.locked && st.pin_set, "{st:?}");
+    assert_eq!(kind(&core.list(Sort::Name).await), "keys_missing");
+    assert!(ks.get(LOCK_STATE_NAME).unwrap().is_none());
+    let raw = livecard_core::Store::open(&dir).await.unwrap();
+    assert!(raw.pin_set_flag().await.unwrap());
+
+    // The right passphrase: keys back, PIN cleared, unlocked, every card kept.
+    let got = core.recover_from_key_backup(&backup, PASS).await.unwrap();
+    assert_eq!(got.cards, vec![card_id.clone()]);
+    assert_eq!(got.created, 0, "the own card was already in the database");
+    let st = core.lock_status().await.unwrap();
+    assert!(!st.keys_missing && !st.pin_set && !st.locked, "{st:?}");
+    assert!(!raw.pin_set_flag().await.unwrap());
+    let list = core.list(Sort::Name).await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].id, rid);
+    assert_eq!(count(&dir, "received_notes").await, 1);
+    // The owner publishes again: the same card on the server.
+    core.edit_own(Some(&oid), &[Edit::set(Field::Name, "张三丰 (new)")])
+        .await
+        .unwrap();
+    let p = core.publish(Some(&oid)).await.unwrap();
+    assert_eq!(p.card_id, card_id);
+    assert!(p.version >= 2, "{p:?}");
+    // Now a way out is no longer offered, and a new PIN can be set.
+    assert_eq!(
+        kind(&core.recover_from_key_backup(&backup, PASS).await),
+        "keys_present"
+    );
+    core.set_pin("1357", None).await.unwrap();
+    let core = open(&dir, &ks, &c).await;
+    assert!(core.lock_status().await.unwrap().locked);
+    core.unlock("1357").await.unwrap();
+    assert_eq!(core.list(Sort::Name).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn keys_missing_start_over_deletes_received_cards_keeps_own_and_resets_the_lock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srv = Server::start(tmp.path()).await;
+    let dir = tmp.path().join("phone");
+    let c = clock();
+    let core = open(&dir, &Arc::new(MemoryStore::new()), &c)
+        .await
+        .with_server(Some(srv.url()));
+    let (backup, _rid, oid, card_id) = phone_with_backup_and_pin(&core).await;
+    drop(core);
+    assert_eq!(count(&dir, "received_cards").await, 1);
+    assert_eq!(count(&dir, "received_notes").await, 1);
+
+    let ks = Arc::new(MemoryStore::new());
+    let core = open(&dir, &ks, &c).await.with_server(Some(srv.url()));
+    assert!(core.lock_status().await.unwrap().keys_missing);
+    assert_eq!(core.start_over_without_keys().await.unwrap(), 1);
+    assert_eq!(count(&dir, "received_cards").await, 0);
+    assert_eq!(count(&dir, "received_notes").await, 0);
+    let st = core.lock_status().await.unwrap();
+    assert!(!st.keys_missing && !st.pin_set && !st.locked, "{st:?}");
+    assert!(core.list(Sort::Name).await.unwrap().is_empty());
+    let own = core.own_cards().await.unwrap();
+    assert_eq!(own.len(), 1);
+    assert_eq!(own[0].id, oid);
+    // Its keys are gone: publishing says so clearly (no panic), and nothing is queued.
+    let e = core.publish(Some(&oid)).await.unwrap_err();
+    assert_eq!(e.kind(), "keystore", "{e}");
+    assert!(e.to_string().contains("key backup"), "{e}");
+    // Starting over twice is refused (the lock is no longer missing); the key backup still
+    // brings the keys back the ordinary way, and the card publishes again.
+    assert_eq!(kind(&core.start_over_without_keys().await), "keys_present");
+    core.import_keys(&backup, PASS).await.unwrap();
+    assert_eq!(core.publish(Some(&oid)).await.unwrap().card_id, card_id);
+}
+
+#[tokio::test]
+async fn the_ways_out_are_refused_while_the_lock_state_exists() {
+    let tmp = tempfile::tempdir().unwrap();
+    let srv = Server::start(tmp.path()).await;
+    let dir = tmp.path().join("phone");
+    let ks = Arc::new(MemoryStore::new());
+    let c = clock();
+    let core = open(&dir, &ks, &c).await.with_server(Some(srv.url()));
+    // No PIN at all: nothing to recover from.
+    assert_eq!(kind(&core.start_over_without_keys().await), "keys_present");
+    let (backup, rid, _oid, _card_id) = phone_with_backup_and_pin(&core).await;
+    drop(core);
+
+    // The lock is intact and locked (a thief holding the phone and the key backup file but
+    // not its passphrase, or even with it): neither way out bypasses the PIN.
+    let core = open(&dir, &ks, &c).await;
+    let st = core.lock_status().await.unwrap();
+    assert!(st.locked && !st.keys_missing, "{st:?}");
+    let e = core
+        .recover_from_key_backup(&backup, PASS)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CoreError::KeysNotMissing), "{e}");
+    assert_eq!(e.kind(), "keys_present");
+    assert_eq!(kind(&core.start_over_without_keys().await), "keys_present");
+    // The same on a fresh start where the lock is not loaded yet.
+    let core = open(&dir, &ks, &c).await;
+    assert_eq!(kind(&core.start_over_without_keys().await), "keys_present");
+    assert_eq!(
+        kind(&core.recover_from_key_backup(&backup, PASS).await),
+        "keys_present"
+    );
+    // Nothing changed: still locked, the PIN still set and needed, the received card kept.
+    assert!(core.lock_status().await.unwrap().locked);
+    assert_eq!(kind(&core.list(Sort::Name).await), "locked");
+    assert_eq!(count(&dir, "received_cards").await, 1);
+    assert!(ks.get(LOCK_STATE_NAME).unwrap().is_some());
+    core.unlock(PIN).await.unwrap();
+    assert_eq!(core.list(Sort::Name).await.unwrap()[0].id, rid);
+    // Unlocked is no different: the ways out are for the keys-missing state only.
+    assert_eq!(kind(&core.start_over_without_keys().await), "keys_present");
+    assert_eq!(count(&dir, "received_cards").await, 1);
 }
 
 #[tokio::test]

@@ -85,6 +85,11 @@ pub struct LockStatus {
     pub wipe_pending: bool,
     /// Unlocking with the phone's biometrics is allowed (see [`Lock::unlock_biometric`]).
     pub biometric: bool,
+    /// The lock state itself is gone (a data folder restored without its keystore): no PIN
+    /// opens it. Never set by this crate; the app's core reports it (livecard-core
+    /// `Core::lock_status`). Absent in older JSON = `false`.
+    #[serde(default)]
+    pub keys_missing: bool,
 }
 
 /// Result of a PIN check that did not fail.
@@ -206,6 +211,7 @@ impl Lock {
             wipe_after: self.state.wipe_after,
             wipe_pending: self.state.wipe_pending,
             biometric: self.state.biometric,
+            keys_missing: false,
         })
     }
 

@@ -152,6 +152,7 @@ fn counter_and_wait_survive_restart() {
             wipe_after: None,
             wipe_pending: false,
             biometric: false,
+            keys_missing: false,
         }
     );
     assert_eq!(must_wait(lock.unlock(PIN)), 45);
@@ -599,7 +600,7 @@ fn status_json_shape() {
         v,
         serde_json::json!({"pin_set": true, "locked": true, "wrong_tries": 1, "wait_secs": 0,
             "tries_left_before_delay": 4, "auto_lock_secs": 60, "wipe_after": null,
-            "wipe_pending": false, "biometric": false})
+            "wipe_pending": false, "biometric": false, "keys_missing": false})
     );
 }
 
