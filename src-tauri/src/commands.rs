@@ -522,3 +522,31 @@ pub async fn lock_set_wipe_after(
 ) -> CommandResult<livecard_core::LockStatus> {
     Ok(state.core().set_wipe_after(n).await?)
 }
+
+/// Keys-missing way out 1 (`lock_status` answers `keys_missing: true`): restore the owner keys
+/// from a key backup file (its bytes) with its passphrase; the lock is reset (no PIN, the UI
+/// offers to set one). Errors: `wrong_passphrase` (nothing changed), `keys_present` (the lock
+/// is intact: use the PIN), `invalid_input`.
+#[tauri::command]
+pub async fn lock_recover_from_backup(
+    state: State<'_, AppState>,
+    bytes: Vec<u8>,
+    passphrase: String,
+) -> CommandResult<livecard_core::KeysImported> {
+    if bytes.len() > crate::device::MAX_BACKUP_BYTES {
+        return Err(CommandError::invalid(
+            "this file is too large to be a livecard key backup (at most 1 MiB)",
+        ));
+    }
+    Ok(state
+        .core()
+        .recover_from_key_backup(&bytes, &passphrase)
+        .await?)
+}
+
+/// Keys-missing way out 2: delete every received card and reset the lock; own cards stay.
+/// Returns how many received cards were deleted. Error `keys_present` when the lock is intact.
+#[tauri::command]
+pub async fn lock_start_over(state: State<'_, AppState>) -> CommandResult<u64> {
+    Ok(state.core().start_over_without_keys().await?)
+}

@@ -214,6 +214,8 @@ pub fn run() {
             commands::lock_now,
             commands::lock_set_auto,
             commands::lock_set_wipe_after,
+            commands::lock_recover_from_backup,
+            commands::lock_start_over,
             device::add_scanned_text,
             device::nfc_read,
             device::nfc_write_my_card,
