@@ -16,6 +16,11 @@ use crate::error::{CoreError, Result};
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a whole request may take (a 10,000-card sync answer included).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long the server may stay silent in the middle of an answer (a server that hangs
+/// mid-body is given up on after this, not after the whole request timeout).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(20);
+/// Longest server message kept in an error (a hostile server's text is cut).
+const MAX_SERVER_MESSAGE_CHARS: usize = 200;
 
 /// A new HTTP client (rustls, timeouts). Keep one per [`crate::Core`]: its connection pool
 /// belongs to the async runtime that uses it.
@@ -23,6 +28,7 @@ pub fn new_client() -> Result<reqwest::Client> {
     let builder = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
+        .read_timeout(READ_TIMEOUT)
         .user_agent(concat!("livecard/", env!("CARGO_PKG_VERSION")));
     // Android: reqwest's default (rustls-platform-verifier) must first be initialised from the
     // JVM with its own Android library; the bundled Mozilla roots need neither.
@@ -124,11 +130,16 @@ impl Api {
     }
 
     fn refusal(&self, status: StatusCode, body: &[u8]) -> (Option<ErrorBody>, CoreError) {
-        match serde_json::from_slice::<ErrorBody>(body) {
+        match wire::from_json::<ErrorBody>(body) {
             Ok(b) => {
                 let e = CoreError::Server {
                     code: b.error.code.as_str().to_string(),
-                    message: b.error.message.clone(),
+                    message: b
+                        .error
+                        .message
+                        .chars()
+                        .take(MAX_SERVER_MESSAGE_CHARS)
+                        .collect(),
                 };
                 (Some(b), e)
             }
@@ -145,8 +156,25 @@ impl Api {
         }
     }
 
-    fn decode<T: serde::de::DeserializeOwned>(&self, what: &str, body: &[u8]) -> Result<T> {
-        serde_json::from_slice(body).map_err(|e| CoreError::Server {
+    /// A success answer through the one wire parser ([`wire::from_json`]), after checking it
+    /// says it is JSON.
+    fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+    ) -> Result<T> {
+        let json = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(wire::is_json_media_type);
+        if !json {
+            return Err(CoreError::Server {
+                code: "bad_answer".into(),
+                message: format!("{} sent a {what} that is not JSON", self.base),
+            });
+        }
+        wire::from_json(body).map_err(|e| CoreError::Server {
             code: "bad_answer".into(),
             message: format!("{} sent a malformed {what}: {e}", self.base),
         })
@@ -154,18 +182,18 @@ impl Api {
 
     /// `GET /v1/info`.
     pub async fn info(&self) -> Result<ServerInfo> {
-        let (st, _, body) = self.send(self.http.get(self.url(wire::INFO_PATH))).await?;
+        let (st, headers, body) = self.send(self.http.get(self.url(wire::INFO_PATH))).await?;
         if !st.is_success() {
             return Err(self.refusal(st, &body).1);
         }
-        self.decode("server info", &body)
+        self.decode("server info", &headers, &body)
     }
 
     /// `PUT /v1/cards/{id}`.
     pub async fn put(&self, record: &SealedRecord) -> std::result::Result<PutResponse, WriteError> {
         let body =
             serde_json::to_vec(record).map_err(|e| CoreError::corrupt(record.id.as_str(), e))?;
-        let (st, _, body) = self
+        let (st, headers, body) = self
             .send(
                 self.http
                     .put(self.url(&wire::card_path(&record.id)))
@@ -174,7 +202,7 @@ impl Api {
             )
             .await?;
         if st.is_success() {
-            return Ok(self.decode("publish answer", &body)?);
+            return Ok(self.decode("publish answer", &headers, &body)?);
         }
         Err(self.write_refusal(st, &body))
     }
@@ -219,7 +247,7 @@ impl Api {
         match st {
             StatusCode::NOT_MODIFIED => Ok(Fetched::NotModified),
             s if s.is_success() => {
-                let rec: SealedRecord = self.decode("card record", &body)?;
+                let rec: SealedRecord = self.decode("card record", &headers, &body)?;
                 if let Some(tag) = headers.get(ETAG).and_then(|v| v.to_str().ok()) {
                     if wire::parse_etag(tag).is_some_and(|v| v != rec.version) {
                         return Err(CoreError::Server {
@@ -247,7 +275,7 @@ impl Api {
     /// `POST /v1/sync`.
     pub async fn sync(&self, req: &SyncRequest) -> Result<SyncResponse> {
         let body = serde_json::to_vec(req).map_err(|e| CoreError::corrupt("sync request", e))?;
-        let (st, _, body) = self
+        let (st, headers, body) = self
             .send(
                 self.http
                     .post(self.url(wire::SYNC_PATH))
@@ -258,7 +286,7 @@ impl Api {
         if !st.is_success() {
             return Err(self.refusal(st, &body).1);
         }
-        self.decode("sync answer", &body)
+        self.decode("sync answer", &headers, &body)
     }
 }
 
