@@ -13,6 +13,10 @@
 //! nginx (`--nginx`) serving a static file with ETag → 304 is measured in the same run with the
 //! same client and connection count, as the ceiling. Every phase stops after `--seconds` or
 //! `--max-requests`, whichever comes first. Prints a Markdown report (stdout or `--out`).
+//!
+//! `--soak-minutes N` runs the soak instead ([`soak`]; `scripts/soak.sh`).
+
+mod soak;
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -66,6 +70,21 @@ struct Args {
     /// Write the Markdown report here instead of stdout.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Run the soak for this many minutes instead of the benchmark (0 = benchmark).
+    #[arg(long, default_value_t = 0)]
+    soak_minutes: u64,
+    /// Soak: seconds per reported interval.
+    #[arg(long, default_value_t = 60)]
+    soak_interval_secs: u64,
+    /// Soak: honest keep-alive connections.
+    #[arg(long, default_value_t = 8)]
+    soak_workers: usize,
+    /// Soak: slow (dribbling) connections from 127.0.0.2.
+    #[arg(long, default_value_t = 40)]
+    soak_slow: usize,
+    /// Soak: load as a fraction of the measured capacity.
+    #[arg(long, default_value_t = 0.5)]
+    soak_load: f64,
 }
 
 /// One HTTP/1.1 keep-alive connection.
@@ -660,6 +679,27 @@ async fn main() -> Result<()> {
     let dir = std::env::temp_dir().join(format!("livecard-loadgen-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let mut skipped = Vec::new();
+
+    if args.soak_minutes > 0 {
+        let soak_args = soak::SoakArgs {
+            minutes: args.soak_minutes,
+            interval_secs: args.soak_interval_secs,
+            workers: args.soak_workers.max(1),
+            slow: args.soak_slow,
+            load: args.soak_load.clamp(0.05, 1.0),
+            cards: args.cards.max(100),
+        };
+        let text = soak::run(&args.server_bin, &dir, &soak_args).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        let text = text?;
+        match &args.out {
+            Some(p) => {
+                std::fs::write(p, &text).with_context(|| format!("write {}", p.display()))?
+            }
+            None => print!("{text}"),
+        }
+        return Ok(());
+    }
 
     // The file nginx serves: a real record's JSON, as large as what the API would send.
     let sample = seal(
