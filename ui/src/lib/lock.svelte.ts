@@ -2,7 +2,8 @@
 // and the live countdown of a wait. The core decides everything; this only mirrors it.
 import { ApiError, onErrorKind } from './api/ipc';
 import {
-  isPinShaped, lockStatus, unlock, unlockBiometric, type BiometricKind, type LockStatus,
+  isPinShaped, lockStatus, recoverFromBackup, startOver, unlock, unlockBiometric,
+  type BiometricKind, type LockStatus,
 } from './api/lock';
 import type { MessageKey } from './i18n/index.svelte';
 
@@ -22,7 +23,16 @@ export const lockState = $state<{
   busy: boolean;
   /** Bumped on every unlock so the screens behind remount and reload their data. */
   epoch: number;
-}>({ checked: false, locked: false, pinSet: false, waitSecs: 0, messages: [], busy: false, epoch: 0 });
+  /** The lock state is gone (restored without the keystore): no PIN opens it; the lock
+   *  screen offers restore-from-key-backup and start-over instead of the PIN pad. */
+  keysMissing: boolean;
+  /** Where the app goes once open, instead of its start screen (after a way out: Settings,
+   *  to set a new PIN). Taken once by the app. */
+  afterUnlock: 'settings' | null;
+}>({
+  checked: false, locked: false, pinSet: false, waitSecs: 0, messages: [], busy: false, epoch: 0,
+  keysMissing: false, afterUnlock: null,
+});
 
 let timer: ReturnType<typeof setInterval> | undefined;
 
@@ -43,6 +53,7 @@ function startCountdown(secs: number) {
 }
 
 function apply(s: LockStatus) {
+  lockState.keysMissing = !!s.keys_missing;
   lockState.locked = s.locked;
   lockState.pinSet = s.pin_set;
   lockState.checked = true;
@@ -69,9 +80,67 @@ export function markLocked() {
   void refreshLock();
 }
 
-/** Route every `locked` error to the lock screen. Returns the function that stops it. */
+/** Route every `locked` (and `keys_missing`) error to the lock screen. Returns the function
+ *  that stops it. */
 export function watchLocked(): () => void {
-  return onErrorKind('locked', () => markLocked());
+  const a = onErrorKind('locked', () => markLocked());
+  const b = onErrorKind('keys_missing', () => markLocked());
+  return () => {
+    a();
+    b();
+  };
+}
+
+/** What a keys-missing way out did (the lock screen shows it until the user goes on). */
+export type WayOut = { kind: 'restored'; cards: number } | { kind: 'startedOver'; erased: number };
+
+async function wayOut(run: () => Promise<WayOut>): Promise<WayOut | null> {
+  if (lockState.busy) return null;
+  lockState.busy = true;
+  try {
+    const done = await run();
+    lockState.messages = [];
+    return done;
+  } catch (e) {
+    const kind = e instanceof ApiError ? e.kind : 'internal';
+    if (kind === 'wrong_passphrase') lockState.messages = [{ key: 'keysMissing.wrongPass' }];
+    else if (kind === 'too_big') lockState.messages = [{ key: 'backup.fileTooBig', params: { max: 1 } }];
+    else if (kind === 'keys_present') {
+      // The lock is intact after all: back to the PIN pad.
+      lockState.messages = [];
+      await refreshLock();
+    } else {
+      lockState.messages = [{ key: 'common.error', params: { message: e instanceof Error ? e.message : String(e) } }];
+    }
+    return null;
+  } finally {
+    lockState.busy = false;
+  }
+}
+
+/** Keys missing: restore the owner keys from a key backup. The lock is reset (no PIN); the
+ *  app stays on the lock screen until {@link leaveKeysMissing}. Null when it failed (the
+ *  message says why; nothing changed). */
+export function restoreKeysFromBackup(file: Blob, passphrase: string): Promise<WayOut | null> {
+  return wayOut(async () => ({ kind: 'restored', cards: (await recoverFromBackup(file, passphrase)).cards.length }));
+}
+
+/** Keys missing: delete the received cards and reset the lock (call after the in-app
+ *  confirmation). */
+export function startOverWithoutKeys(): Promise<WayOut | null> {
+  return wayOut(async () => ({ kind: 'startedOver', erased: await startOver() }));
+}
+
+/** After a way out: open the app, on Settings (to set a new PIN) or on its start screen. */
+export async function leaveKeysMissing(toSettings: boolean) {
+  lockState.afterUnlock = toSettings ? 'settings' : null;
+  try {
+    const s = await lockStatus();
+    apply(s);
+    if (!s.locked) lockState.epoch += 1;
+  } catch (e) {
+    lockState.messages = [{ key: 'common.error', params: { message: e instanceof Error ? e.message : String(e) } }];
+  }
 }
 
 /** Enter a PIN. True when the core is now unlocked. */

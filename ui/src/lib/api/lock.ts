@@ -1,4 +1,5 @@
-import { call } from './ipc';
+import { ApiError, call } from './ipc';
+import { MAX_BACKUP_BYTES, type Restored } from './backup';
 
 /** The core's LockStatus (answers while locked). */
 export interface LockStatus {
@@ -16,6 +17,9 @@ export interface LockStatus {
   wipe_pending: boolean;
   /** Biometric unlock is turned on (see lock_biometric_status for the sensor). */
   biometric?: boolean;
+  /** The lock state is gone (data restored without the phone's keystore): no PIN opens it;
+   *  the ways out are {@link recoverFromBackup} and {@link startOver}. */
+  keys_missing?: boolean;
 }
 
 export const lockStatus = () => call<LockStatus>('lock_status');
@@ -48,3 +52,18 @@ export const setBiometric = (enabled: boolean) => call<LockStatus>('lock_set_bio
  *  recognised; the PIN still works), `biometric_off` (turned off meanwhile) or
  *  `unsupported`. */
 export const unlockBiometric = () => call<LockStatus>('lock_unlock_biometric');
+
+/** Keys missing only: restore the owner keys from a key backup file with its passphrase; the
+ *  lock is reset (no PIN). Rejects with `wrong_passphrase` (nothing changed), `too_big`,
+ *  `keys_present` (the lock is intact: use the PIN). */
+export async function recoverFromBackup(file: Blob, passphrase: string): Promise<Restored> {
+  if (file.size > MAX_BACKUP_BYTES) {
+    throw new ApiError('too_big', `backup file is ${file.size} bytes; the limit is ${MAX_BACKUP_BYTES}`);
+  }
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  return call<Restored>('lock_recover_from_backup', { bytes: Array.from(bytes), passphrase });
+}
+
+/** Keys missing only: delete every received card and reset the lock (own cards stay).
+ *  Resolves with how many received cards were deleted. */
+export const startOver = () => call<number>('lock_start_over');
