@@ -4,12 +4,14 @@
 //! the PIN lock by claiming a fingerprint, nor pick where files go).
 //!
 //! The plugin calls are thin and `cfg(mobile)`; what they hand over or receive is built and
-//! checked by plain functions (tested here on desktop): the NDEF records for a tag, the
-//! message rebuilt from the records a tag gave, the export bytes.
+//! checked by plain functions (tested here on desktop): the room on a tag and the records for
+//! it, the read-back check, the cards of a tag answer (the plugin's JSON, read by
+//! `livecard_format::nfc_answer`), the export bytes.
 
 use livecard_core::{AddReport, Core, KeysImported, Source};
 use livecard_format::exchange::{self, CopySource, Tag};
 use livecard_format::ndef::{self, Record, Tnf};
+use livecard_format::nfc_answer::{self, NfcAnswer, NfcAnswerError};
 use serde::{Deserialize, Serialize};
 use tauri::State;
 
@@ -61,14 +63,50 @@ pub async fn add_scanned_in(core: &Core, text: &str, source: Source) -> CommandR
 }
 
 // ------------------------------------------------------------------ NFC
+//
+// Our plugin (src-tauri/plugins/livecard-nfc) answers JSON; `livecard_format::nfc_answer`
+// reads it (the same decoder as `livecard add --nfc-json`). Writing: scan and hold the tag,
+// size the message to the room it reported, write, read back, compare.
 
-/// One NDEF record as the NFC plugin reads (`NfcTagRecord`) and writes (`NfcRecord`) it.
+/// One NDEF record to write (bytes as unsigned numbers, what the plugin takes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RawRecord {
     pub tnf: u8,
     pub kind: Vec<u8>,
     pub id: Vec<u8>,
     pub payload: Vec<u8>,
+}
+
+/// A tag as the phone reported it, for the UI.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TagInfo {
+    /// `ntag213`, `ntag215`, `ntag216` when the phone identified the chip.
+    pub chip: Option<String>,
+    /// Largest NDEF message it takes, in bytes.
+    pub max_size: Option<usize>,
+    /// `false`: locked (read-only).
+    pub writable: Option<bool>,
+    /// Technologies (Android tech list, or the iOS tag family).
+    pub tech: Vec<String>,
+}
+
+impl From<&NfcAnswer> for TagInfo {
+    fn from(a: &NfcAnswer) -> TagInfo {
+        TagInfo {
+            chip: a.chip.clone(),
+            max_size: a.max_size,
+            writable: a.writable,
+            tech: a.tech.clone(),
+        }
+    }
+}
+
+/// What reading a tag did: the cards added and the tag.
+#[derive(Debug, Clone, Serialize)]
+pub struct NfcReadReport {
+    #[serde(flatten)]
+    pub report: AddReport,
+    pub tag: TagInfo,
 }
 
 /// What writing a tag did.
@@ -80,10 +118,17 @@ pub struct NfcWritten {
     pub offline_included: bool,
     /// Fields left out of the offline copy to fit the tag (the link brings them).
     pub dropped_fields: Vec<String>,
+    /// The tag was read back and holds exactly what was written.
+    pub verified: bool,
+    pub tag: TagInfo,
 }
 
-/// The records to write for my card on a tag of type `tag`: the share link and, when it fits,
-/// the signed offline copy.
+fn answer_error(e: NfcAnswerError) -> CommandError {
+    CommandError::new(e.kind(), format!("{e} / {}", e.message_zh()))
+}
+
+/// The records to write for my card on a tag with `tag`'s room: the share link and, when it
+/// fits, the signed offline copy. A tag too small for the link: kind `nfc_too_small`.
 pub async fn records_for_tag(core: &Core, tag: Tag) -> CommandResult<(Vec<RawRecord>, NfcWritten)> {
     let share = core.own_share(None).await?;
     let src = CopySource {
@@ -91,8 +136,13 @@ pub async fn records_for_tag(core: &Core, tag: Tag) -> CommandResult<(Vec<RawRec
         keys: &share.keys,
         version: share.version,
     };
-    let payload = exchange::nfc_message(&share.link, Some(&src), tag)
-        .map_err(|e| CommandError::new("nfc", e.to_string()))?;
+    let payload = exchange::nfc_message(&share.link, Some(&src), tag).map_err(|e| match e {
+        exchange::ExchangeError::LinkTooBig { .. } => CommandError::new(
+            "nfc_too_small",
+            format!("{e} / 标签太小，连分享链接都放不下，请换一个更大的标签"),
+        ),
+        other => CommandError::new("nfc", other.to_string()),
+    })?;
     let records = ndef::decode_message(&payload.bytes)
         .map_err(|e| CommandError::new("internal", e.to_string()))?
         .into_iter()
@@ -111,137 +161,168 @@ pub async fn records_for_tag(core: &Core, tag: Tag) -> CommandResult<(Vec<RawRec
             .iter()
             .map(|f| f.as_str().to_string())
             .collect(),
+        verified: false,
+        tag: TagInfo::default(),
     };
     Ok((records, written))
 }
 
-/// The NDEF message of the records a tag gave, for the core's decoder. A record with a TNF
-/// outside 0–6 is refused (no tag can hold one).
-pub fn message_from_records(records: &[RawRecord]) -> CommandResult<Vec<u8>> {
-    if records.is_empty() {
+/// Where my card can go on the tag the phone just reported: refused when locked or not NDEF
+/// (kinds `nfc_locked`, `nfc_not_ndef`); the room is the reported size, else the chip's,
+/// else an NTAG213's (the smallest common tag).
+pub fn room_on_tag(answer: &NfcAnswer) -> CommandResult<Tag> {
+    if answer.writable == Some(false) {
         return Err(CommandError::new(
-            "import_failed",
-            "the tag is empty (no NDEF records)",
+            "nfc_locked",
+            "this tag is locked (read-only): use another tag / 这个标签已锁定（只读），请换一个标签",
         ));
     }
+    let formatable = answer.tech.iter().any(|t| t == "NdefFormatable");
+    if answer.ndef == Some(false) && !formatable {
+        return Err(CommandError::new(
+            "nfc_not_ndef",
+            "this tag cannot hold NDEF data (not an NDEF tag) / 这个标签不支持 NDEF，无法写入",
+        ));
+    }
+    Ok(Tag::reported(answer.max_size, answer.chip.as_deref()).unwrap_or(Tag::Ntag213))
+}
+
+/// The message of `records`, as the tag should hold it.
+pub fn message_of(records: &[RawRecord]) -> CommandResult<Vec<u8>> {
     let records = records
         .iter()
         .map(|r| {
-            let tnf = Tnf::from_bits(r.tnf).ok_or_else(|| {
-                CommandError::new("import_failed", format!("bad NDEF record type {}", r.tnf))
-            })?;
             Ok(Record {
-                tnf,
+                tnf: Tnf::from_bits(r.tnf).ok_or_else(|| {
+                    CommandError::new("internal", format!("bad NDEF record type {}", r.tnf))
+                })?,
                 record_type: r.kind.clone(),
                 id: r.id.clone(),
                 payload: r.payload.clone(),
             })
         })
         .collect::<CommandResult<Vec<_>>>()?;
-    ndef::encode_message(&records).map_err(|e| CommandError::new("import_failed", e.to_string()))
+    ndef::encode_message(&records).map_err(|e| CommandError::new("internal", e.to_string()))
 }
 
-/// Add the cards on a tag the phone read.
-pub async fn add_from_records(core: &Core, records: &[RawRecord]) -> CommandResult<AddReport> {
-    let bytes = message_from_records(records)?;
-    Ok(AddReport {
-        added: core.add_nfc(&bytes).await?,
-        skipped: Vec::new(),
+/// Checks the read-back after a write: the tag must hold exactly `written`.
+pub fn verify_written(written: &[u8], read_back: &serde_json::Value) -> CommandResult<TagInfo> {
+    let answer = nfc_answer::parse_value(read_back).map_err(answer_error)?;
+    match answer.message() {
+        Ok(m) if m == written => Ok(TagInfo::from(&answer)),
+        _ => Err(CommandError::new(
+            "nfc_verify_failed",
+            "the tag was written but reads back differently: hold it still and write again / 写入后读回的内容不一致，请拿稳标签重新写入",
+        )),
+    }
+}
+
+/// Add the cards of a tag answer (the plugin's JSON).
+pub async fn add_from_answer(
+    core: &Core,
+    answer: &serde_json::Value,
+) -> CommandResult<NfcReadReport> {
+    let answer = nfc_answer::parse_value(answer).map_err(answer_error)?;
+    let added = match core.add_nfc_answer(&answer).await {
+        Ok(added) => added,
+        // Empty / not NDEF: the answer's own kinds, so the UI can say so.
+        Err(_) if answer.records.is_empty() => return Err(answer_error(answer.nothing_on_it())),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(NfcReadReport {
+        report: AddReport {
+            added,
+            skipped: Vec::new(),
+        },
+        tag: TagInfo::from(&answer),
     })
+}
+
+/// The NDEF message of a tag answer, for the incoming handler (a tag that launched the app).
+pub fn launch_message(answer: &serde_json::Value) -> CommandResult<Vec<u8>> {
+    nfc_answer::parse_value(answer)
+        .and_then(|a| a.message())
+        .map_err(answer_error)
 }
 
 #[cfg(mobile)]
 mod nfc_plugin {
     use super::RawRecord;
-    use crate::error::{CommandError, CommandResult};
-    use tauri_plugin_nfc::{NFCTypeNameFormat, NfcExt, NfcRecord, ScanKind, ScanRequest};
+    use crate::error::CommandError;
+    use tauri_plugin_livecard_nfc::{Error, LivecardNfcExt};
 
-    fn err(e: tauri_plugin_nfc::Error) -> CommandError {
-        CommandError::new("nfc", e.to_string())
+    /// The plugin's reason codes as command error kinds the UI knows.
+    pub fn err(e: Error) -> CommandError {
+        let kind = match e.code() {
+            Some("cancelled") | Some("superseded") => "nfc_cancelled",
+            Some("read_only") => "nfc_locked",
+            Some("too_small") => "nfc_too_small",
+            Some("not_ndef") => "nfc_not_ndef",
+            Some("tag_lost") => "nfc_tag_lost",
+            Some("unavailable") | Some("disabled") => "nfc_off",
+            Some("timeout") => "nfc_timeout",
+            _ => "nfc",
+        };
+        CommandError::new(kind, e.to_string())
     }
 
-    fn tnf(v: u8) -> NFCTypeNameFormat {
-        match v {
-            0 => NFCTypeNameFormat::Empty,
-            1 => NFCTypeNameFormat::NfcWellKnown,
-            2 => NFCTypeNameFormat::Media,
-            3 => NFCTypeNameFormat::AbsoluteURI,
-            4 => NFCTypeNameFormat::NfcExternal,
-            6 => NFCTypeNameFormat::Unchanged,
-            _ => NFCTypeNameFormat::Unknown,
-        }
-    }
-
-    fn ndef_scan(keep_session_alive: bool) -> ScanRequest {
-        ScanRequest {
-            kind: ScanKind::Ndef {
-                mime_type: None,
-                uri: None,
-                tech_list: None,
-            },
-            keep_session_alive,
-        }
-    }
-
-    /// Blocks until a tag is read (call off the main thread).
-    pub fn read(app: &tauri::AppHandle) -> CommandResult<Vec<RawRecord>> {
-        let nfc = app.nfc();
-        if !nfc.is_available().map_err(err)? {
-            return Err(CommandError::new(
-                "nfc",
-                "NFC is off or missing on this phone / NFC 未开启或不可用",
-            ));
-        }
-        let tag = nfc.scan(ndef_scan(false)).map_err(err)?.tag;
-        Ok(tag
-            .records
-            .into_iter()
-            .map(|r| RawRecord {
-                tnf: r.tnf as u8,
+    pub fn records(r: Vec<RawRecord>) -> Vec<tauri_plugin_livecard_nfc::RawRecord> {
+        r.into_iter()
+            .map(|r| tauri_plugin_livecard_nfc::RawRecord {
+                tnf: r.tnf,
                 kind: r.kind,
                 id: r.id,
                 payload: r.payload,
             })
-            .collect())
+            .collect()
     }
 
-    /// Blocks until the records are written. Android writes only to the tag of an open
-    /// session, so a scan that keeps the session comes first.
-    pub fn write(app: &tauri::AppHandle, records: Vec<RawRecord>) -> CommandResult<()> {
-        let nfc = app.nfc();
-        if !nfc.is_available().map_err(err)? {
-            return Err(CommandError::new(
-                "nfc",
-                "NFC is off or missing on this phone / NFC 未开启或不可用",
-            ));
+    /// Tags that launch or reach the app (Android NDEF_DISCOVERED): the one waiting now and
+    /// every later one go to the incoming handler (queued while the PIN lock is shown).
+    pub fn start(app: &tauri::AppHandle) {
+        let handle = app.clone();
+        let take = move || {
+            let app = handle.clone();
+            tauri::async_runtime::spawn(async move {
+                if let Ok(Some(answer)) = app.livecard_nfc().take_launch_tag().await {
+                    match super::launch_message(&answer) {
+                        Ok(message) => crate::incoming::deliver_nfc(&app, message),
+                        Err(e) => eprintln!("livecard: a tag opened the app but {e}"),
+                    }
+                }
+            });
+        };
+        take();
+        if let Err(e) = app.livecard_nfc().set_event_handler(take) {
+            eprintln!("livecard: NFC tag events unavailable: {e}");
         }
-        #[cfg(target_os = "android")]
-        nfc.scan(ndef_scan(true)).map_err(err)?;
-        let records = records
-            .into_iter()
-            .map(|r| NfcRecord {
-                format: tnf(r.tnf),
-                kind: r.kind,
-                id: r.id,
-                payload: r.payload,
-            })
-            .collect();
-        nfc.write(records).map_err(err)
     }
 }
 
-/// Read an NFC tag (phones): the link and offline copy, or a vCard/MeCard on it.
+/// Tags tapped while the app is closed or in the background (phones; nothing on desktop).
+pub fn start_nfc_launch(app: &tauri::AppHandle) {
+    #[cfg(mobile)]
+    nfc_plugin::start(app);
+    #[cfg(not(mobile))]
+    let _ = app;
+}
+
+/// Read an NFC tag (phones): the link and offline copy, or a vCard/MeCard on it; the tag's
+/// type and size come along. Cancel with [`nfc_cancel`] (kind `nfc_cancelled`).
 #[tauri::command]
 pub async fn nfc_read(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
-) -> CommandResult<AddReport> {
+) -> CommandResult<NfcReadReport> {
     #[cfg(mobile)]
     {
-        let records = tauri::async_runtime::spawn_blocking(move || nfc_plugin::read(&app))
+        use tauri_plugin_livecard_nfc::LivecardNfcExt;
+        let answer = app
+            .livecard_nfc()
+            .scan(false, "Hold the tag near the phone / 请将标签靠近手机")
             .await
-            .map_err(|e| CommandError::new("internal", e.to_string()))??;
-        add_from_records(&state.core(), &records).await
+            .map_err(nfc_plugin::err)?;
+        add_from_answer(&state.core(), &answer).await
     }
     #[cfg(not(mobile))]
     {
@@ -250,37 +331,67 @@ pub async fn nfc_read(
     }
 }
 
-/// Write my card to an NFC tag (phones): link plus offline copy sized for an NTAG215; if the
-/// tag refuses that, the link alone (fits an NTAG213).
+/// Write my card to an NFC tag (phones): the tag is read first, the link plus the offline
+/// copy are sized to the room it reports (link only when the copy does not fit), then
+/// written and read back. Locked, non-NDEF or too small: a clear error, nothing written.
 #[tauri::command]
 pub async fn nfc_write_my_card(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
 ) -> CommandResult<NfcWritten> {
     let core = state.core();
-    let (records, written) = records_for_tag(&core, Tag::Ntag215).await?;
+    // Refuse before waiting for a tag when there is nothing to write.
+    core.own_share(None).await?;
     #[cfg(mobile)]
     {
-        let app2 = app.clone();
-        let first = tauri::async_runtime::spawn_blocking(move || nfc_plugin::write(&app2, records))
+        use tauri_plugin_livecard_nfc::LivecardNfcExt;
+        let nfc = app.livecard_nfc();
+        let found = nfc
+            .scan(true, "Hold the tag near the phone / 请将标签靠近手机")
             .await
-            .map_err(|e| CommandError::new("internal", e.to_string()))?;
-        match first {
-            Ok(()) => Ok(written),
-            Err(_) if written.offline_included => {
-                let (records, small) = records_for_tag(&core, Tag::Ntag213).await?;
-                tauri::async_runtime::spawn_blocking(move || nfc_plugin::write(&app, records))
-                    .await
-                    .map_err(|e| CommandError::new("internal", e.to_string()))??;
-                Ok(small)
-            }
-            Err(e) => Err(e),
+            .map_err(nfc_plugin::err)?;
+        let planned = async {
+            let answer = nfc_answer::parse_value(&found).map_err(answer_error)?;
+            let tag = room_on_tag(&answer)?;
+            let (records, written) = records_for_tag(&core, tag).await?;
+            Ok::<_, CommandError>((records, written))
         }
+        .await;
+        let (records, mut written) = match planned {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = nfc.cancel().await;
+                return Err(e);
+            }
+        };
+        let message = message_of(&records)?;
+        let read_back = nfc
+            .write(&nfc_plugin::records(records), "Written / 已写入")
+            .await
+            .map_err(nfc_plugin::err)?;
+        written.tag = verify_written(&message, &read_back)?;
+        written.verified = true;
+        Ok(written)
     }
     #[cfg(not(mobile))]
     {
-        let _ = (app, records, written);
+        let _ = app;
         Err(unsupported("writing an NFC tag"))
+    }
+}
+
+/// Stop waiting for a tag (the pending read or write fails with kind `nfc_cancelled`).
+#[tauri::command]
+pub async fn nfc_cancel(app: tauri::AppHandle) -> CommandResult<()> {
+    #[cfg(mobile)]
+    {
+        use tauri_plugin_livecard_nfc::LivecardNfcExt;
+        app.livecard_nfc().cancel().await.map_err(nfc_plugin::err)
+    }
+    #[cfg(not(mobile))]
+    {
+        let _ = app;
+        Ok(())
     }
 }
 
@@ -538,39 +649,105 @@ mod tests {
         (dir, core)
     }
 
+    fn fixture(name: &str) -> serde_json::Value {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../crates/livecard-format/tests/fixtures/nfc")
+            .join(name);
+        serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap()
+    }
+
     #[test]
-    fn tag_records_round_trip_and_bad_ones_are_refused() {
+    fn the_room_on_a_tag_and_the_read_back_check() {
+        let room = |name: &str| {
+            room_on_tag(&nfc_answer::parse_value(&fixture(name)).unwrap()).map_err(|e| e.kind)
+        };
+        assert_eq!(room("ours-link-copy.json"), Ok(Tag::Other(496)));
+        assert_eq!(room("ours-ntag213-link.json"), Ok(Tag::Other(137)));
+        assert_eq!(room("ours-locked.json"), Err("nfc_locked".to_string()));
+        assert_eq!(
+            room("ios-upstream-read-only.json"),
+            Err("nfc_locked".to_string())
+        );
+        assert_eq!(room("ours-not-ndef.json"), Err("nfc_not_ndef".to_string()));
+        // A blank MIFARE Classic can be formatted: the smallest common room.
+        assert_eq!(room("android-upstream-not-ndef.json"), Ok(Tag::Ntag213));
+
         let uri = Record::uri("https://livecard.example/c/ABCD#secret");
-        let bytes = ndef::encode_message(std::slice::from_ref(&uri)).unwrap();
         let raw = vec![RawRecord {
             tnf: uri.tnf as u8,
             kind: uri.record_type.clone(),
             id: vec![],
             payload: uri.payload.clone(),
         }];
-        assert_eq!(message_from_records(&raw).unwrap(), bytes);
-        assert_eq!(message_from_records(&[]).unwrap_err().kind, "import_failed");
+        let written = message_of(&raw).unwrap();
+        assert_eq!(
+            written,
+            ndef::encode_message(std::slice::from_ref(&uri)).unwrap()
+        );
+        // Read back as our Android plugin answers (unsigned) and as upstream did (signed).
+        let back: Vec<i64> = uri.payload.iter().map(|&b| b as i64).collect();
+        let ok = serde_json::json!({"kind": ["NfcA", "Ndef"], "maxSize": 137, "writable": true,
+            "records": [{"tnf": 1, "kind": [85], "id": [], "payload": back}]});
+        let info = verify_written(&written, &ok).unwrap();
+        assert_eq!(info.max_size, Some(137));
+        let other = serde_json::json!({"records": [{"tnf": 1, "kind": [85], "payload": [4, 120]}]});
+        assert_eq!(
+            verify_written(&written, &other).unwrap_err().kind,
+            "nfc_verify_failed"
+        );
+        let empty = serde_json::json!({"records": []});
+        assert_eq!(
+            verify_written(&written, &empty).unwrap_err().kind,
+            "nfc_verify_failed"
+        );
         let mut bad = raw.clone();
         bad[0].tnf = 9;
-        let e = message_from_records(&bad).unwrap_err();
-        assert_eq!(e.kind, "import_failed");
-        assert!(e.message.contains("9"), "{}", e.message);
+        assert_eq!(message_of(&bad).unwrap_err().kind, "internal");
+        // What a launching tag hands the incoming handler: the message bytes.
+        assert_eq!(
+            launch_message(&fixture("interop-uri-https.android.json")).unwrap(),
+            std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../crates/livecard-format/tests/data/ndef/uri-https.ndef")
+            )
+            .unwrap()
+        );
+        assert_eq!(
+            launch_message(&fixture("ours-empty.json"))
+                .unwrap_err()
+                .kind,
+            "nfc_empty"
+        );
     }
 
     #[tokio::test]
-    async fn a_vcard_on_a_tag_is_added_and_an_unpublished_card_cannot_be_written() {
+    async fn tag_answers_add_cards_and_say_what_the_tag_is() {
         let (_d, core) = core().await;
-        let vcf = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:李雷\r\nTEL:13800138000\r\nEND:VCARD\r\n";
-        let rec = Record::mime("text/vcard", vcf.as_bytes().to_vec());
-        let raw = [RawRecord {
-            tnf: rec.tnf as u8,
-            kind: rec.record_type.clone(),
-            id: vec![],
-            payload: rec.payload.clone(),
-        }];
-        let report = add_from_records(&core, &raw).await.unwrap();
-        assert_eq!(report.added.len(), 1);
-        assert_eq!(report.added[0].name, "李雷");
+        // Android upstream shape, signed bytes: the ndeflib vCard of 陈明.
+        let r = add_from_answer(&core, &fixture("interop-mime-text-vcard.android.json"))
+            .await
+            .unwrap();
+        assert_eq!(r.report.added.len(), 1);
+        assert_eq!(r.report.added[0].name, "陈明");
+        assert_eq!(r.tag.tech, ["NfcA", "MifareUltralight", "Ndef"]);
+        // Empty and non-NDEF tags: their own kinds; foreign records only: no card.
+        let e = add_from_answer(&core, &fixture("ours-empty.json"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, "nfc_empty", "{e:?}");
+        let e = add_from_answer(&core, &fixture("android-upstream-not-ndef.json"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, "nfc_not_ndef", "{e:?}");
+        let e = add_from_answer(&core, &fixture("android-upstream-foreign-only.json"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, "import_failed", "{e:?}");
+        let e = add_from_answer(&core, &fixture("bad-byte.json"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, "nfc_bad_answer", "{e:?}");
+        assert_eq!(core.summaries(Default::default()).await.unwrap().len(), 1);
         // No own card published: nothing to write, and a clear error.
         let e = records_for_tag(&core, Tag::Ntag215).await.unwrap_err();
         assert!(e.kind == "not_found" || e.kind == "invalid_input", "{e:?}");

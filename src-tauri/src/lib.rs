@@ -131,7 +131,7 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init());
     #[cfg(mobile)]
     let builder = builder
-        .plugin(tauri_plugin_nfc::init())
+        .plugin(tauri_plugin_livecard_nfc::init())
         .plugin(tauri_plugin_barcode_scanner::init())
         .plugin(tauri_plugin_sharekit::init())
         .plugin(tauri_plugin_biometric::init())
@@ -172,6 +172,7 @@ pub fn run() {
             // Share links (livecard://… on desktop, https App Links on phones), cold and warm,
             // and tags tapped with the app closed: added through the core, queued while locked.
             incoming::start(app.handle());
+            device::start_nfc_launch(app.handle());
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -219,6 +220,7 @@ pub fn run() {
             device::add_scanned_text,
             device::nfc_read,
             device::nfc_write_my_card,
+            device::nfc_cancel,
             device::lock_biometric_status,
             device::lock_set_biometric,
             device::lock_unlock_biometric,
@@ -285,7 +287,15 @@ mod tests {
             for p in &perms {
                 // NFC, biometrics, dialogs and files are reached through Rust commands only:
                 // a script in the webview can neither fake a fingerprint nor pick paths.
-                for denied in ["fs:", "sql:", "shell:", "nfc:", "biometric:", "dialog:"] {
+                for denied in [
+                    "fs:",
+                    "sql:",
+                    "shell:",
+                    "nfc:",
+                    "livecard-nfc:",
+                    "biometric:",
+                    "dialog:",
+                ] {
                     assert!(!p.starts_with(denied), "{name} grants {p}");
                 }
                 assert_ne!(p, "opener:default", "{name}: opener must be scoped");

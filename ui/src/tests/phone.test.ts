@@ -139,6 +139,43 @@ describe('add on a phone', () => {
     expect(screen.getByTestId('nfc-read')).not.toBeDisabled();
   });
 
+  it('NFC: Cancel while waiting stops the read quietly; the tag type and size are shown', async () => {
+    let reject: (e: unknown) => void = () => {};
+    let answer: (r: unknown) => void = () => {};
+    let n = 0;
+    const calls = core(android, (cmd) => {
+      if (cmd === 'nfc_read') {
+        n += 1;
+        return new Promise((res, rej) => (n === 1 ? (reject = rej) : (answer = res)));
+      }
+      if (cmd === 'nfc_cancel') {
+        reject({ kind: 'nfc_cancelled', message: 'Cancelled' });
+        return null;
+      }
+    });
+    render(Add);
+    await fireEvent.click(await screen.findByTestId('nfc-read'));
+    await fireEvent.click(await screen.findByTestId('nfc-cancel'));
+    await waitFor(() => expect(screen.queryByTestId('nfc-waiting')).toBeNull());
+    expect(screen.queryByTestId('add-error')).toBeNull();
+    expect(cmds(calls)).toContain('nfc_cancel');
+    await fireEvent.click(screen.getByTestId('nfc-read'));
+    await screen.findByTestId('nfc-cancel');
+    answer({ ...report('钱七'), tag: { chip: 'ntag215', max_size: 496, writable: true, tech: ['NfcA', 'Ndef'] } });
+    expect(await screen.findByTestId('nfc-tag')).toHaveTextContent('Tag: NTAG215, 496 bytes');
+    expect(screen.queryByTestId('nfc-cancel')).toBeNull();
+  });
+
+  it('NFC: an empty or non-NDEF tag says so in the chosen language', async () => {
+    core(android, (cmd) => {
+      if (cmd === 'nfc_read') throw { kind: 'nfc_not_ndef', message: 'the tag is not NDEF-formatted' };
+    });
+    setLocale('zh');
+    render(Add);
+    await fireEvent.click(await screen.findByTestId('nfc-read'));
+    expect(await screen.findByTestId('add-error')).toHaveTextContent('不是 NDEF 标签');
+  });
+
   it('shows only what the phone has (a scanner without NFC)', async () => {
     core({ ...android, nfc: false });
     render(Add);
@@ -168,6 +205,25 @@ describe('write my card to an NFC tag', () => {
     await waitFor(() => expect(screen.getByTestId('nfc-result')).toHaveTextContent('61 bytes. Only the link fitted'));
     expect(screen.queryByTestId('nfc-waiting')).toBeNull();
     expect(cmds(calls)).toContain('nfc_write_my_card');
+  });
+
+  it('says "written and verified" with the tag, and a locked tag clearly', async () => {
+    session.me = me;
+    let n = 0;
+    core(android, (cmd) => {
+      if (cmd === 'me_share') return published;
+      if (cmd === 'nfc_write_my_card') {
+        n += 1;
+        if (n === 1) return { bytes: 301, offline_included: true, dropped_fields: [], verified: true, tag: { chip: 'ntag215', max_size: 496, writable: true, tech: [] } };
+        throw { kind: 'nfc_locked', message: 'this tag is locked' };
+      }
+    });
+    render(MyCard);
+    await fireEvent.click(await screen.findByTestId('nfc-write'));
+    expect(await screen.findByTestId('nfc-result')).toHaveTextContent('Written and verified: 301 bytes.');
+    expect(screen.getByTestId('nfc-result')).toHaveTextContent('Tag: NTAG215, 496 bytes');
+    await fireEvent.click(screen.getByTestId('nfc-write'));
+    expect(await screen.findByTestId('nfc-error')).toHaveTextContent('This tag is locked (read-only). Use another tag.');
   });
 
   it('shows a tag error and the not-published reason', async () => {

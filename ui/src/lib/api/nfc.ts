@@ -1,7 +1,25 @@
-// NFC on phones (the Rust shell drives the NFC plugin and hands the payload to the core).
-// Desktop rejects with kind `unsupported`; a tag problem is kind `nfc` with a message.
+// NFC on phones (the Rust shell drives our livecard-nfc plugin and hands its answer to the
+// core). Desktop rejects with kind `unsupported`. Tag problems have their own kinds
+// (`nfc_cancelled`, `nfc_locked`, `nfc_too_small`, `nfc_not_ndef`, `nfc_empty`,
+// `nfc_tag_lost`, `nfc_off`, `nfc_timeout`, `nfc_verify_failed`); anything else is `nfc`.
 import { call } from './ipc';
 import type { AddReport } from './types';
+import type { MessageKey } from '../i18n/index.svelte';
+
+/** A tag as the phone reported it. */
+export interface TagInfo {
+  /** `ntag213`, `ntag215`, `ntag216` when the phone identified the chip. */
+  chip?: string | null;
+  /** Largest NDEF message it takes, in bytes. */
+  max_size?: number | null;
+  /** false: locked (read-only). */
+  writable?: boolean | null;
+  tech?: string[];
+}
+
+export interface NfcReadReport extends AddReport {
+  tag?: TagInfo;
+}
 
 export interface NfcWritten {
   /** Bytes written to the tag (the link record, plus the offline copy when it fits). */
@@ -10,11 +28,42 @@ export interface NfcWritten {
   offline_included?: boolean;
   /** Fields left out of the offline copy to fit the tag (the link brings them). */
   dropped_fields?: string[];
+  /** The tag was read back and holds exactly what was written. */
+  verified?: boolean;
+  tag?: TagInfo;
 }
 
 /** Wait for a tag, read it and add the card it holds. */
-export const nfcRead = () => call<AddReport>('nfc_read');
+export const nfcRead = () => call<NfcReadReport>('nfc_read');
 
-/** Write my card's share link (and offline copy) to a tag. Kind `invalid_input` when the
- *  card is not published yet. */
+/** Write my card's share link (and offline copy, when the tag has room) to a tag, then read
+ *  it back. Kind `invalid_input`/`not_found` when the card is not published yet. */
 export const nfcWriteMyCard = () => call<NfcWritten>('nfc_write_my_card');
+
+/** Stop waiting for a tag: the pending read or write rejects with kind `nfc_cancelled`. */
+export const nfcCancel = () => call<null>('nfc_cancel');
+
+/** The message for an NFC error kind (null: not an NFC kind, or the generic `nfc`). */
+export function nfcErrorKey(kind: string): MessageKey | null {
+  const keys: Record<string, MessageKey> = {
+    nfc_cancelled: 'nfc.cancelled',
+    nfc_locked: 'nfc.locked',
+    nfc_too_small: 'nfc.tooSmall',
+    nfc_not_ndef: 'nfc.notNdef',
+    nfc_empty: 'nfc.empty',
+    nfc_tag_lost: 'nfc.tagLost',
+    nfc_off: 'nfc.off',
+    nfc_timeout: 'nfc.timeout',
+    nfc_verify_failed: 'nfc.verifyFailed',
+  };
+  return keys[kind] ?? null;
+}
+
+/** "NTAG215, 496 bytes" style label parts, or null when the phone said nothing useful. */
+export function tagLabel(tag: TagInfo | undefined): { type: string; size: number | null } | null {
+  if (!tag) return null;
+  const type = tag.chip ? tag.chip.toUpperCase() : (tag.tech ?? []).filter((x) => x !== 'Ndef')[0] ?? '';
+  const size = tag.max_size ?? null;
+  if (!type && size === null) return null;
+  return { type, size };
+}
