@@ -133,6 +133,21 @@ enum LockCommand {
         #[arg(value_name = "N|off")]
         value: String,
     },
+    /// Only when the keys are missing (`lock status`: keys_missing): restore the owner keys
+    /// from a key backup; the PIN is cleared. Refused while the lock state exists.
+    Recover {
+        #[arg(long, value_name = "FILE")]
+        backup: PathBuf,
+        #[command(flatten)]
+        pass: Passphrase,
+    },
+    /// Only when the keys are missing: delete every received card and clear the PIN (own
+    /// cards stay). Refused while the lock state exists.
+    StartOver {
+        /// Confirms that every received card is to be deleted (required).
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -456,6 +471,14 @@ async fn open_lock(core: &Core, pin: Option<&str>) -> Result<()> {
     if !st.locked {
         return Ok(());
     }
+    if st.keys_missing {
+        bail!(
+            "{} (CLI: `livecard lock recover --backup FILE` or `livecard lock start-over --yes`)",
+            livecard_core::CoreError::LockStateMissing {
+                store: String::new()
+            }
+        );
+    }
     let Some(pin) = pin else {
         bail!(
             "livecard is locked: give the PIN with --pin or LIVECARD_PIN / 已锁定：请用 --pin 或 LIVECARD_PIN 提供 PIN 码"
@@ -490,13 +513,14 @@ async fn run_lock(core: &Core, cmd: LockCommand, pin: Option<&str>) -> Result<()
                 return print_json(&st);
             }
             println!(
-                "pin_set: {}\nlocked: {}\nwrong_tries: {}\nwait_secs: {}\ntries_left_before_delay: {}\nwipe_after: {}",
+                "pin_set: {}\nlocked: {}\nwrong_tries: {}\nwait_secs: {}\ntries_left_before_delay: {}\nwipe_after: {}\nkeys_missing: {}",
                 st.pin_set,
                 st.locked,
                 st.wrong_tries,
                 st.wait_secs,
                 st.tries_left_before_delay,
-                st.wipe_after.map_or("off".to_string(), |n| n.to_string())
+                st.wipe_after.map_or("off".to_string(), |n| n.to_string()),
+                st.keys_missing
             );
             Ok(())
         }
@@ -507,6 +531,21 @@ async fn run_lock(core: &Core, cmd: LockCommand, pin: Option<&str>) -> Result<()
             core.remove_pin(pin).await?;
             eprintln!("PIN removed / PIN 码已删除");
             Ok(())
+        }
+        LockCommand::Recover { backup, pass } => {
+            let bytes = read(&backup)?;
+            let p = passphrase(pass, false)?;
+            let r = core.recover_from_key_backup(&bytes, &p).await?;
+            eprintln!("keys restored, PIN cleared: set a new one with `lock set-pin` / 密钥已恢复，PIN 码已清除：请重新设置");
+            print_json(&r)
+        }
+        LockCommand::StartOver { yes } => {
+            if !yes {
+                bail!("lock start-over deletes every received card: confirm with --yes / 将删除所有收到的名片：请加 --yes 确认");
+            }
+            let erased = core.start_over_without_keys().await?;
+            eprintln!("{erased} received cards deleted, PIN cleared / 已删除 {erased} 张收到的名片，PIN 码已清除");
+            print_json(&serde_json::json!({ "erased": erased }))
         }
         LockCommand::WipeAfter { value } => {
             let n = match value.trim() {

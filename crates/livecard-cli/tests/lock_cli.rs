@@ -182,3 +182,67 @@ fn wipe_after_needs_the_pin_and_a_valid_n() {
     ok(root, &["--pin", "2580", "lock", "wipe-after", "off"]);
     assert_eq!(status(root)["wipe_after"], Value::Null);
 }
+
+/// The data directory comes back without its keystore: `lock status` says keys_missing, card
+/// commands point at the two ways out, and `lock start-over --yes` (refused while the lock is
+/// intact) deletes the received cards, keeps the own card and clears the PIN.
+#[test]
+fn keys_missing_status_and_start_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    seed(root);
+    ok(root, &["lock", "set-pin", "2580"]);
+    // Intact lock: neither way out bypasses the PIN.
+    let bad = root.join("not-a-backup");
+    std::fs::write(&bad, b"nothing").unwrap();
+    let e = fails(root, &["lock", "start-over", "--yes"]);
+    assert!(e.contains("lock of this phone is intact"), "{e}");
+    let e = fails(
+        root,
+        &[
+            "lock",
+            "recover",
+            "--backup",
+            bad.to_str().unwrap(),
+            "--passphrase",
+            "whatever it is",
+        ],
+    );
+    assert!(e.contains("lock of this phone is intact"), "{e}");
+    assert_eq!(status(root)["keys_missing"], false);
+
+    std::fs::remove_dir_all(root.join("keys")).unwrap();
+    let st = status(root);
+    assert_eq!(st["keys_missing"], true);
+    assert_eq!(st["pin_set"], true);
+    assert_eq!(st["locked"], true);
+    let e = fails(root, &["list", "--pin", "2580"]);
+    assert!(e.contains("lock recover --backup FILE"), "{e}");
+    // A file that is no key backup changes nothing; start-over needs --yes.
+    let e = fails(
+        root,
+        &[
+            "lock",
+            "recover",
+            "--backup",
+            bad.to_str().unwrap(),
+            "--passphrase",
+            "whatever it is",
+        ],
+    );
+    assert!(!e.contains("intact"), "{e}");
+    assert_eq!(status(root)["keys_missing"], true);
+    let e = fails(root, &["lock", "start-over"]);
+    assert!(e.contains("--yes"), "{e}");
+    assert_eq!(status(root)["keys_missing"], true);
+
+    let out: Value = serde_json::from_str(&ok(root, &["lock", "start-over", "--yes"])).unwrap();
+    assert_eq!(out["erased"], 1);
+    let st = status(root);
+    assert_eq!(st["keys_missing"], false);
+    assert_eq!(st["pin_set"], false);
+    let list: Value = serde_json::from_str(&ok(root, &["list", "--json"])).unwrap();
+    assert_eq!(list.as_array().map(Vec::len), Some(0), "{list}");
+    let me = ok(root, &["me", "show", "--json"]);
+    assert!(me.contains("张三丰"), "{me}");
+}

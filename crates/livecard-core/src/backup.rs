@@ -219,18 +219,37 @@ impl Core {
     /// from here continues the same card.
     pub async fn import_keys(&self, file: &[u8], passphrase: &str) -> Result<KeysImported> {
         self.ensure_unlocked().await?;
-        self.import_keys_unguarded(file, passphrase).await
+        self.import_keys_unguarded(file, passphrase, false).await
     }
 
     /// [`Core::import_keys`] without the lock guard: only for callers that checked the lock
-    /// their own way ([`Core::recover_from_key_backup`]).
+    /// their own way ([`Core::recover_from_key_backup`]). `own_only`: the backup must hold a
+    /// key of an own card already in this database (it proves the owner of THIS phone, not
+    /// just of some backup); otherwise nothing is written.
     pub(crate) async fn import_keys_unguarded(
         &self,
         file: &[u8],
         passphrase: &str,
+        own_only: bool,
     ) -> Result<KeysImported> {
         let plain = open(file, passphrase)?;
         let p: Plain = serde_json::from_slice(&plain).map_err(bad)?;
+        if own_only {
+            let mut mine = false;
+            for c in &p.cards {
+                let n: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM own_cards WHERE remote_id = ?")
+                        .bind(&c.card_id)
+                        .fetch_one(self.store.pool())
+                        .await?;
+                mine |= n > 0;
+            }
+            if !mine {
+                return Err(CoreError::InvalidInput(
+                    "this key backup holds none of this phone's own cards, so it cannot open livecard here / 此密钥备份中没有本机自己的名片，无法用它解锁".into(),
+                ));
+            }
+        }
         let mut out = KeysImported {
             cards: Vec::new(),
             created: 0,

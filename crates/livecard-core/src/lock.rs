@@ -240,7 +240,9 @@ impl Core {
     }
 
     /// Way out 1 of the keys-missing state: restore the owner keys from a key backup (see
-    /// [`Core::import_keys`]). The right passphrase proves the owner: the keys come back and,
+    /// [`Core::import_keys`]). The backup must hold the key of an own card of this database
+    /// (else kind `invalid_input`: someone else's backup opens nothing here), and the right
+    /// passphrase proves its owner: the keys come back and,
     /// since the backup holds no PIN state, the lock is reset (no PIN; the app asks for a new
     /// one). A wrong passphrase ([`CoreError::WrongPassphrase`]) or a damaged file changes
     /// nothing. Refused ([`CoreError::KeysNotMissing`], kind `keys_present`) unless the keys
@@ -251,7 +253,7 @@ impl Core {
         passphrase: &str,
     ) -> Result<crate::backup::KeysImported> {
         self.ensure_keys_missing().await?;
-        let imported = self.import_keys_unguarded(file, passphrase).await?;
+        let imported = self.import_keys_unguarded(file, passphrase, true).await?;
         self.reset_missing_lock().await?;
         Ok(imported)
     }

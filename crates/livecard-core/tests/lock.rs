@@ -576,6 +576,28 @@ async fn keys_missing_restore_from_key_backup_needs_the_right_passphrase_and_res
     damaged[last] ^= 1;
     let k = kind(&core.recover_from_key_backup(&damaged, PASS).await);
     assert!(k == "wrong_passphrase" || k == "invalid_input", "{k}");
+    // Someone else's key backup, with its right passphrase, opens nothing here.
+    let other = Core::open(tmp.path().join("other"), Region::default())
+        .await
+        .unwrap()
+        .with_secrets(Arc::new(MemoryStore::new()))
+        .with_server(Some(srv.url()));
+    other
+        .edit_own(None, &[Edit::set(Field::Name, "王五")])
+        .await
+        .unwrap();
+    other.publish(None).await.unwrap();
+    let foreign = other.export_keys(PASS).await.unwrap();
+    let e = core
+        .recover_from_key_backup(&foreign, PASS)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "invalid_input", "{e}");
+    assert!(
+        e.to_string().contains("none of this phone's own cards"),
+        "{e}"
+    );
+    assert_eq!(ks.get(&format!("card/{card_id}/seed")).unwrap(), None);
     let st = core.lock_status().await.unwrap();
     assert!(st.keys_missing && st.locked && st.pin_set, "{st:?}");
     assert_eq!(kind(&core.list(Sort::Name).await), "keys_missing");
@@ -587,6 +609,11 @@ async fn keys_missing_restore_from_key_backup_needs_the_right_passphrase_and_res
     let got = core.recover_from_key_backup(&backup, PASS).await.unwrap();
     assert_eq!(got.cards, vec![card_id.clone()]);
     assert_eq!(got.created, 0, "the own card was already in the database");
+    assert_eq!(
+        core.own_cards().await.unwrap().len(),
+        1,
+        "the foreign backup added nothing"
+    );
     let st = core.lock_status().await.unwrap();
     assert!(!st.keys_missing && !st.pin_set && !st.locked, "{st:?}");
     assert!(!raw.pin_set_flag().await.unwrap());
