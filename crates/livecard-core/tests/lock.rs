@@ -182,6 +182,19 @@ async fn every_card_method(
             kind(&core.add_received(received, Source::Qr).await),
         ),
         ("add_nfc", kind(&core.add_nfc(b"not ndef").await)),
+        ("add_nfc_json", kind(&core.add_nfc_json("{}").await)),
+        (
+            "add_nfc_answer",
+            kind(
+                &core
+                    .add_nfc_answer(&livecard_format::nfc_answer::NfcAnswer::default())
+                    .await,
+            ),
+        ),
+        (
+            "add_qr_image",
+            kind(&core.add_qr_image(b"not a picture").await),
+        ),
         (
             "add_scanned",
             kind(&core.add_scanned(&i.link_text, Source::Qr).await),
@@ -252,7 +265,7 @@ async fn no_card_method_answers_while_locked_and_all_do_after_unlock() {
     let core = open(&dir, &ks, &c).await.with_server(Some(srv.url()));
     assert!(core.lock_status().await.unwrap().locked);
     let results = every_card_method(&core, &rid, &oid, &inputs).await;
-    assert_eq!(results.len(), 46, "every method is listed");
+    assert_eq!(results.len(), 49, "every method is listed");
     let leaked: Vec<_> = results.iter().filter(|(_, k)| *k != "locked").collect();
     assert!(leaked.is_empty(), "answered while locked: {leaked:?}");
     // The error says what to do, in both languages.
@@ -302,6 +315,7 @@ fn the_method_list_is_complete() {
         include_str!("../src/owner.rs"),
         include_str!("../src/sync.rs"),
         include_str!("../src/receive.rs"),
+        include_str!("../src/picture.rs"),
         include_str!("../src/backup.rs"),
         include_str!("../src/lock.rs"),
     ];
