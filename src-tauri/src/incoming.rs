@@ -113,6 +113,27 @@ struct Inner {
     next_seq: u64,
 }
 
+impl Inner {
+    /// Keeps a result for the UI, numbered in arrival order.
+    fn record(
+        &mut self,
+        source: &'static str,
+        added: Vec<AddOutcome>,
+        repeat: bool,
+        error: Option<CommandError>,
+    ) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.results.push(IncomingResult {
+            seq,
+            source,
+            added,
+            repeat,
+            error,
+        });
+    }
+}
+
 /// The queue and the results; managed as Tauri state.
 #[derive(Default)]
 pub struct Incoming {
@@ -134,15 +155,7 @@ impl Incoming {
         match inner.seen.get(&key).cloned() {
             Some(Seen::Pending) => return false,
             Some(Seen::Added(added)) => {
-                let seq = inner.next_seq;
-                inner.next_seq += 1;
-                inner.results.push(IncomingResult {
-                    seq,
-                    source: item.source(),
-                    added,
-                    repeat: true,
-                    error: None,
-                });
+                inner.record(item.source(), added, true, None);
                 return true;
             }
             None => {}
@@ -184,28 +197,12 @@ impl Incoming {
                     } else {
                         inner.seen.remove(&key);
                     }
-                    let seq = inner.next_seq;
-                    inner.next_seq += 1;
-                    inner.results.push(IncomingResult {
-                        seq,
-                        source: item.source(),
-                        added,
-                        repeat: false,
-                        error: None,
-                    });
+                    inner.record(item.source(), added, false, None);
                 }
                 Err(e) => {
                     // A failed item may be delivered again (e.g. back online): forget it.
                     inner.seen.remove(&key);
-                    let seq = inner.next_seq;
-                    inner.next_seq += 1;
-                    inner.results.push(IncomingResult {
-                        seq,
-                        source: item.source(),
-                        added: Vec::new(),
-                        repeat: false,
-                        error: Some(e),
-                    });
+                    inner.record(item.source(), Vec::new(), false, Some(e));
                 }
             }
         }
