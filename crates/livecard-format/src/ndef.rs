@@ -301,7 +301,8 @@ pub fn message_len(records: &[Record]) -> usize {
 
 /// Encodes records as one NDEF message (short records where the payload is under 256 bytes).
 /// Refused: no records, a type or id over 255 bytes, a payload over 4 GiB, TNF Empty with
-/// content, or TNF Unknown/Unchanged with a type.
+/// content, TNF Unknown/Unchanged with a type, or TNF Well-known/Media/URI/External without
+/// one (whatever this encodes, [`decode_message`] reads back).
 pub fn encode_message(records: &[Record]) -> Result<Vec<u8>, NdefError> {
     if records.is_empty() {
         return err(0, "an NDEF message needs at least one record");
@@ -327,6 +328,12 @@ pub fn encode_message(records: &[Record]) -> Result<Vec<u8>, NdefError> {
                 return err(at, "Unknown/Unchanged records must have no type")
             }
             Tnf::Unchanged => return err(at, "Unchanged records only occur in chunks"),
+            // The decoder refuses these too (fuzz finding 4: encode and decode must agree).
+            Tnf::WellKnown | Tnf::Media | Tnf::AbsoluteUri | Tnf::External
+                if r.record_type.is_empty() =>
+            {
+                return err(at, format!("record of TNF {} without a type", r.tnf as u8))
+            }
             _ => {}
         }
         let mut header = r.tnf as u8;

@@ -48,3 +48,40 @@ fn fuzz_regression_card_json_avatar_without_type_or_bytes() {
     let record = crypto::seal(&card, &keys, &secret, 1).expect("seals");
     assert_eq!(crypto::open(&record, &secret).expect("opens"), card);
 }
+
+/// Finding 4 (`nfc_answer`): an NFC answer with a Well-known record (TNF 1) whose type was
+/// missing (`"kind"` misspelt) was encoded into a message that `decode_message` refuses: the
+/// encoder and the decoder disagreed. The encoder now refuses a typed TNF without a type, so
+/// the answer gets a clear error instead of bytes nobody can read; every message it does
+/// encode decodes to the same records.
+#[test]
+fn fuzz_regression_nfc_answer_wellknown_record_without_type() {
+    use livecard_format::ndef::{self, Record, Tnf};
+    use livecard_format::nfc_answer;
+
+    let json = String::from_utf8(read("nfc-answer-wellknown-without-type.json")).expect("UTF-8");
+    let answer = nfc_answer::parse_answer(&json).expect("the answer itself parses");
+    let err = answer
+        .message()
+        .expect_err("a Well-known record without a type is refused");
+    assert!(err.to_string().contains("without a type"), "{err}");
+
+    for tnf in [Tnf::WellKnown, Tnf::Media, Tnf::AbsoluteUri, Tnf::External] {
+        let r = Record {
+            tnf,
+            record_type: Vec::new(),
+            id: Vec::new(),
+            payload: b"x".to_vec(),
+        };
+        assert!(
+            ndef::encode_message(std::slice::from_ref(&r)).is_err(),
+            "{tnf:?}"
+        );
+        let typed = Record {
+            record_type: b"U".to_vec(),
+            ..r
+        };
+        let bytes = ndef::encode_message(std::slice::from_ref(&typed)).expect("typed encodes");
+        assert_eq!(ndef::decode_message(&bytes).expect("decodes"), vec![typed]);
+    }
+}
