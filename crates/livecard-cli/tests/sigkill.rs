@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+use common::Server;
+
 const DB_FILE: &str = "livecard.sqlite";
 
 fn cmd(dir: &Path, args: &[&str]) -> Command {
@@ -248,60 +251,6 @@ fn import_of_10000_vcards_killed_midway_leaves_a_consistent_database_and_reruns(
 // Batch sync killed: a real server in-process, a TCP proxy in front of it that can stall the
 // `POST /v1/sync` answer mid-body, and B's `livecard sync` killed there (or while applying).
 
-/// The real server on a free port, on its own runtime thread; stopped on drop.
-struct Server {
-    url: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(db_dir: &Path) -> Server {
-        let mut config = livecard_server::Config::new(format!(
-            "sqlite://{}",
-            db_dir.join("server.db").display()
-        ));
-        config.rate_per_second = 0;
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                addr_tx.send(listener.local_addr().expect("addr")).unwrap();
-                livecard_server::serve(config, listener, async move {
-                    let _ = stopped.await;
-                })
-                .await
-                .expect("server ran");
-            });
-        });
-        let addr = addr_rx.recv().expect("server address");
-        Server {
-            url: addr.to_string(),
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -480,7 +429,8 @@ fn batch_sync_killed_mid_transfer_or_while_applying_leaves_cards_old_or_new_and_
     let n = 20;
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(tmp.path());
-    let (px, st) = proxy(server.url.clone());
+    let target = server.addr.to_string();
+    let (px, st) = proxy(target.clone());
     let a = tmp.path().join("a");
 
     // A: n own cards, published (through the proxy, in pass mode).
@@ -502,7 +452,7 @@ fn batch_sync_killed_mid_transfer_or_while_applying_leaves_cards_old_or_new_and_
     for id in &own {
         let link = ok(&run_env(&a, &["me", "publish", "--card", id], &px));
         // The server names itself in the link: point B at the proxy instead.
-        links.push(link.trim().replace(&server.url, &px));
+        links.push(link.trim().replace(&target, &px));
     }
 
     // Variant 1 (held mid-body) and variant 2 (killed after the whole answer arrived).
