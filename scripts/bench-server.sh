@@ -9,8 +9,15 @@
 # "## Server" section of docs/PERFORMANCE.md (other sections are left as they are; text of
 # the old section after the line `<!-- notes kept by bench-server.sh -->` is kept).
 #
+# Also (issue 15): the full download of 1,000 cards (time, bytes per card, with and without
+# gzip), server RSS under the 304 load, growth curves at BENCH_GROWTH cards (default
+# 1000,10000,100000) on both backends (a second scratch database `livecard_bench_growth`), and
+# Radicale side by side (pip-installed into $CARGO_TARGET_DIR/bench-radicale-venv on first use,
+# never committed; skipped when pip cannot install it).
+#
 # Needs: nginx (apt-get install nginx-light), PostgreSQL at 127.0.0.1:5432 (trust auth) for the
-# PostgreSQL rows. Extra arguments go to livecard-loadgen (e.g. --seconds 10 --cards 10000).
+# PostgreSQL rows, python3 with venv/pip for Radicale. Extra arguments go to livecard-loadgen
+# (e.g. --seconds 10 --cards 10000 --radicale-cards 1000,10000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -37,15 +44,32 @@ else
   echo "bench-server: PostgreSQL not reachable at 127.0.0.1:5432: no PostgreSQL rows" >&2
 fi
 
+GROWTH_ARGS=(--growth "${BENCH_GROWTH:-1000,10000,100000}")
+if [ "$PG_DB" = livecard_bench ] &&
+  psql "$PG_HOST_URL/test" -qc 'DROP DATABASE IF EXISTS livecard_bench_growth' -c 'CREATE DATABASE livecard_bench_growth' 2>/dev/null; then
+  GROWTH_ARGS+=(--growth-postgres-url "$PG_HOST_URL/livecard_bench_growth")
+fi
+
+# Radicale (the CardDAV server a user would pick instead), pinned, in a venv under the target dir.
+RADICALE_VENV="$CARGO_TARGET_DIR/bench-radicale-venv"
+RADICALE_ARGS=()
+if [ ! -x "$RADICALE_VENV/bin/radicale" ]; then
+  python3 -m venv "$RADICALE_VENV" && "$RADICALE_VENV/bin/pip" install -q radicale==3.9.0 ||
+    echo "bench-server: could not install Radicale from PyPI: no Radicale rows" >&2
+fi
+[ -x "$RADICALE_VENV/bin/radicale" ] && RADICALE_ARGS=(--radicale "$RADICALE_VENV/bin/radicale")
+
 LOAD_BEFORE="$(cut -d" " -f1-3 /proc/loadavg)"
 REPORT="$(mktemp)"
 trap 'rm -f "$REPORT"' EXIT
 "$CARGO_TARGET_DIR/release/livecard-loadgen" \
   --server-bin "$CARGO_TARGET_DIR/release/livecard-server" \
-  --nginx "$NGINX" "${PG_ARGS[@]}" --out "$REPORT" "$@"
+  --nginx "$NGINX" "${PG_ARGS[@]}" "${GROWTH_ARGS[@]}" "${RADICALE_ARGS[@]}" --out "$REPORT" "$@"
+LOAD_AFTER="$(cut -d" " -f1-3 /proc/loadavg)"
 
 if [ "$PG_DB" = livecard_bench ]; then
-  psql "$PG_HOST_URL/test" -qc 'DROP DATABASE IF EXISTS livecard_bench' || true
+  psql "$PG_HOST_URL/test" -qc 'DROP DATABASE IF EXISTS livecard_bench' \
+    -c 'DROP DATABASE IF EXISTS livecard_bench_growth' || true
 fi
 
 CPU="$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)"
@@ -61,7 +85,8 @@ trap 'rm -f "$REPORT" "$SECTION"' EXIT
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)."
   echo "Machine: ${CPU:-unknown CPU}, $(nproc) cores, $MEM, $(uname -sr); $(rustc --version);"
   echo "nginx $NGV; PostgreSQL $PGV; SQLite bundled with sqlx (WAL). Load average before the run:"
-  echo "$LOAD_BEFORE (1/5/15 min; other work on the machine makes the numbers noisier)."
+  echo "$LOAD_BEFORE, after: $LOAD_AFTER (1/5/15 min; other work on the machine makes the numbers"
+  echo "noisier)."
   echo
   echo "Method:"
   echo

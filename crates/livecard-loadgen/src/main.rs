@@ -16,6 +16,8 @@
 //!
 //! `--soak-minutes N` runs the soak instead ([`soak`]; `scripts/soak.sh`).
 
+mod growth;
+mod radicale;
 mod soak;
 
 use std::fmt::Write as _;
@@ -85,16 +87,32 @@ struct Args {
     /// Soak: load as a fraction of the measured capacity.
     #[arg(long, default_value_t = 0.5)]
     soak_load: f64,
+    /// Ids in the full-download request (a new phone: `POST /v1/sync`, every version 0).
+    #[arg(long, default_value_t = 1000)]
+    full_download_ids: usize,
+    /// Growth curves: store sizes to measure at, comma-separated (e.g. 1000,10000,100000);
+    /// empty = no growth table. Needs `psql` for the PostgreSQL store size.
+    #[arg(long, value_delimiter = ',')]
+    growth: Vec<usize>,
+    /// PostgreSQL URL of another empty database for the growth curve (skipped when absent).
+    #[arg(long)]
+    growth_postgres_url: Option<String>,
+    /// Radicale binary (`radicale` from PyPI) measured side by side; skipped when absent.
+    #[arg(long)]
+    radicale: Option<PathBuf>,
+    /// Address book sizes for Radicale, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+    radicale_cards: Vec<usize>,
 }
 
 /// One HTTP/1.1 keep-alive connection.
-struct Conn {
+pub(crate) struct Conn {
     sender: SendRequest<Full<Bytes>>,
     host: String,
 }
 
 impl Conn {
-    async fn open(addr: SocketAddr) -> Result<Conn> {
+    pub(crate) async fn open(addr: SocketAddr) -> Result<Conn> {
         if !addr.ip().is_loopback() {
             bail!("refusing to load {addr}: only 127.0.0.1 is a target");
         }
@@ -137,10 +155,34 @@ impl Conn {
         let bytes = resp.into_body().collect().await?.to_bytes();
         Ok((status, bytes))
     }
+
+    /// Sends any request with extra headers; returns status, headers and the whole body.
+    pub(crate) async fn request(
+        &mut self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Result<(StatusCode, hyper::HeaderMap, Bytes)> {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(hyper::header::HOST, &self.host);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(Full::new(body))?;
+        self.sender.ready().await?;
+        let resp = self.sender.send_request(req).await?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await?.to_bytes();
+        Ok((status, headers, bytes))
+    }
 }
 
 /// What one phase measured.
-struct Phase {
+pub(crate) struct Phase {
     requests: u64,
     elapsed: Duration,
     micros: Vec<u32>,
@@ -174,7 +216,7 @@ impl Phase {
 
 /// Runs `workers` connections, each sending `make(i)` requests in a loop, until `seconds` or
 /// `max_requests`; every answer must have `expect` status and pass `check`.
-async fn run_phase<F, C>(
+pub(crate) async fn run_phase<F, C>(
     addr: SocketAddr,
     workers: usize,
     seconds: u64,
@@ -235,19 +277,10 @@ where
 }
 
 fn sync_body(ids: &[CardId]) -> Result<Bytes> {
-    let req = SyncRequest {
-        cards: ids
-            .iter()
-            .map(|id| SyncItem {
-                id: id.clone(),
-                version: 1,
-            })
-            .collect(),
-    };
-    Ok(Bytes::from(serde_json::to_vec(&req)?))
+    sync_body_at(ids, 1)
 }
 
-fn check_empty_sync(bytes: &Bytes) -> Result<()> {
+pub(crate) fn check_empty_sync(bytes: &Bytes) -> Result<()> {
     let resp: SyncResponse = serde_json::from_slice(bytes)?;
     if !resp.changed.is_empty()
         || !resp.gone.is_empty()
@@ -265,7 +298,7 @@ fn check_empty_sync(bytes: &Bytes) -> Result<()> {
 }
 
 /// A child process killed (by its own handle) when dropped.
-struct Proc(Child);
+pub(crate) struct Proc(pub(crate) Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -274,7 +307,7 @@ impl Drop for Proc {
     }
 }
 
-fn start_server(bin: &Path, database_url: &str) -> Result<(Proc, SocketAddr)> {
+pub(crate) fn start_server(bin: &Path, database_url: &str) -> Result<(Proc, SocketAddr)> {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(bin)
         .args(["--listen", "127.0.0.1:0", "--database-url", database_url])
@@ -300,7 +333,7 @@ fn start_server(bin: &Path, database_url: &str) -> Result<(Proc, SocketAddr)> {
 }
 
 /// Waits for a port to accept connections (nginx prints nothing when ready).
-async fn wait_port(addr: SocketAddr) -> Result<()> {
+pub(crate) async fn wait_port(addr: SocketAddr) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if tokio::net::TcpStream::connect(addr).await.is_ok() {
@@ -313,7 +346,7 @@ async fn wait_port(addr: SocketAddr) -> Result<()> {
     }
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
@@ -348,19 +381,47 @@ fn start_nginx(nginx: &Path, dir: &Path, file_body: &[u8]) -> Result<(Proc, Sock
     Ok((Proc(child), SocketAddr::from(([127, 0, 0, 1], port))))
 }
 
+/// A typical card without photo (as the exchange-size tests' `typical_card()`: name, company,
+/// title, 2 mobiles, email, address, website, QQ, WeChat), made distinct by `i`.
+pub(crate) fn typical_card(i: usize) -> Card {
+    Card {
+        name: format!("张三丰{i}"),
+        company: "武当科技有限公司".into(),
+        title: "销售总监".into(),
+        mobile: vec![
+            format!("+86138{:08}", i % 100_000_000),
+            "+8613912345678".into(),
+        ],
+        email: vec![format!("zhang{i}@wudang.example")],
+        address: vec![livecard_format::card::Address {
+            street: "科技园科苑路15号".into(),
+            locality: "深圳市南山区".into(),
+            region: "广东省".into(),
+            ..Default::default()
+        }],
+        website: vec!["https://wudang.example".into()],
+        qq: format!("{}", 10_000_000 + i),
+        wechat: format!("zhangsanfeng{i}"),
+        ..Card::default()
+    }
+}
+
 /// Publishes `n` sealed cards; returns their ids and the publish rate.
 async fn seed(addr: SocketAddr, n: usize, workers: usize) -> Result<(Vec<CardId>, f64)> {
+    seed_from(addr, 0, n, workers).await
+}
+
+/// Publishes the typical cards `first..first + n`.
+pub(crate) async fn seed_from(
+    addr: SocketAddr,
+    first: usize,
+    n: usize,
+    workers: usize,
+) -> Result<(Vec<CardId>, f64)> {
     let mut records = Vec::with_capacity(n);
-    for i in 0..n {
-        let card = Card {
-            name: format!("测试名片 {i}"),
-            company: "负载测试有限公司".into(),
-            mobile: vec![format!("+86138{:08}", i)],
-            email: vec![format!("user{i}@load.example")],
-            ..Card::default()
-        };
+    for i in first..first + n {
         let keys = CardKeys::generate();
-        records.push(seal(&card, &keys, &ShareSecret::generate(), 1)?);
+        records.push(seal(&typical_card(i), &keys, &ShareSecret::generate(), 1)?);
     }
     let ids: Vec<CardId> = records.iter().map(|r| r.id.clone()).collect();
     let bodies: Arc<Vec<(String, Bytes)>> = Arc::new(
@@ -374,10 +435,11 @@ async fn seed(addr: SocketAddr, n: usize, workers: usize) -> Result<(Vec<CardId>
             })
             .collect::<Result<_>>()?,
     );
+    drop(records);
     let phase = run_phase(
         addr,
         workers,
-        600,
+        3600,
         n as u64,
         move |i| {
             let (path, body) = &bodies[i as usize];
@@ -390,13 +452,124 @@ async fn seed(addr: SocketAddr, n: usize, workers: usize) -> Result<(Vec<CardId>
     Ok((ids, phase.rate()))
 }
 
+/// A sync request body listing `ids` at `version`.
+pub(crate) fn sync_body_at(ids: &[CardId], version: u64) -> Result<Bytes> {
+    let req = SyncRequest {
+        cards: ids
+            .iter()
+            .map(|id| SyncItem {
+                id: id.clone(),
+                version,
+            })
+            .collect(),
+    };
+    Ok(Bytes::from(serde_json::to_vec(&req)?))
+}
+
+/// One full download (`POST /v1/sync`, every version 0) of `ids`.
+pub(crate) struct Download {
+    /// Median time of one request (sent → answer read in full) on 127.0.0.1.
+    pub time: Duration,
+    /// Bytes of the answer body as sent (compressed when `encoding` is set).
+    pub body_bytes: usize,
+    /// Cards in the answer.
+    pub cards: usize,
+    /// The server answered with a Content-Encoding.
+    pub encoded: bool,
+}
+
+/// Downloads `ids` in requests of at most `chunk` ids, `rounds` times; the answer must hold a
+/// record for every id. `accept_encoding` = "" asks for identity.
+pub(crate) async fn full_download(
+    addr: SocketAddr,
+    ids: &[CardId],
+    chunk: usize,
+    rounds: usize,
+    accept_encoding: &str,
+) -> Result<Download> {
+    let bodies: Vec<Bytes> = ids
+        .chunks(chunk.max(1))
+        .map(|c| sync_body_at(c, 0))
+        .collect::<Result<_>>()?;
+    let mut conn = Conn::open(addr).await?;
+    let mut times = Vec::with_capacity(rounds);
+    let (mut body_bytes, mut cards, mut encoded) = (0, 0, false);
+    for _ in 0..rounds.max(1) {
+        let (mut b, mut c) = (0, 0);
+        let t = Instant::now();
+        for body in &bodies {
+            let mut headers = vec![("content-type", "application/json")];
+            if !accept_encoding.is_empty() {
+                headers.push(("accept-encoding", accept_encoding));
+            }
+            let (status, h, bytes) = conn
+                .request(Method::POST, "/v1/sync", &headers, body.clone())
+                .await?;
+            if status != StatusCode::OK {
+                bail!(
+                    "full download: {status}: {}",
+                    String::from_utf8_lossy(&bytes)
+                );
+            }
+            b += bytes.len();
+            encoded = h.contains_key(hyper::header::CONTENT_ENCODING);
+            let plain = match h.get(hyper::header::CONTENT_ENCODING).map(|v| v.as_bytes()) {
+                None => bytes.to_vec(),
+                Some(b"gzip") => {
+                    use std::io::Read as _;
+                    let mut out = Vec::new();
+                    flate2::read::GzDecoder::new(&bytes[..]).read_to_end(&mut out)?;
+                    out
+                }
+                Some(other) => bail!(
+                    "full download: unexpected Content-Encoding {}",
+                    String::from_utf8_lossy(other)
+                ),
+            };
+            let resp: SyncResponse = serde_json::from_slice(&plain)?;
+            if resp.truncated || !resp.unknown.is_empty() {
+                bail!(
+                    "full download: truncated={} unknown={}",
+                    resp.truncated,
+                    resp.unknown.len()
+                );
+            }
+            c += resp.changed.len();
+        }
+        times.push(t.elapsed());
+        if c != ids.len() {
+            bail!("full download: {c} records for {} ids", ids.len());
+        }
+        (body_bytes, cards) = (b, c);
+    }
+    Ok(Download {
+        time: median(times),
+        body_bytes,
+        cards,
+        encoded,
+    })
+}
+
+/// VmRSS and VmHWM (peak) of a process in KiB.
+pub(crate) fn rss_kib(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
 struct Compare {
     gets_sequential: Duration,
     gets_parallel: Duration,
     batch: Duration,
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
+pub(crate) fn median(mut v: Vec<Duration>) -> Duration {
     v.sort_unstable();
     v[v.len() / 2]
 }
@@ -469,11 +642,15 @@ struct BackendResult {
     sync: Phase,
     sync_one: Phase,
     compare: Compare,
+    /// Server VmRSS / VmHWM (KiB) right after the conditional-GET phase.
+    rss: Option<(u64, u64)>,
+    download: Download,
+    download_gzip: Download,
 }
 
 async fn bench_backend(args: &Args, name: &str, url: &str) -> Result<BackendResult> {
     eprintln!("== {name}: starting server on {url}");
-    let (_server, addr) = start_server(&args.server_bin, url)?;
+    let (server, addr) = start_server(&args.server_bin, url)?;
     eprintln!("== {name}: publishing {} cards", args.cards);
     let (ids, publish_rate) = seed(addr, args.cards, 16).await?;
     let ids = Arc::new(ids);
@@ -499,6 +676,7 @@ async fn bench_backend(args: &Args, name: &str, url: &str) -> Result<BackendResu
         |_| Ok(()),
     )
     .await?;
+    let rss = rss_kib(server.0.id());
 
     eprintln!("== {name}: batch sync of {} unchanged ids", ids.len());
     let body = sync_body(&ids)?;
@@ -528,6 +706,12 @@ async fn bench_backend(args: &Args, name: &str, url: &str) -> Result<BackendResu
 
     eprintln!("== {name}: 1,000 cards, batch vs conditional GETs");
     let compare = compare_1000(addr, &ids, args.rounds, args.connections.min(8)).await?;
+
+    let n = args.full_download_ids.min(ids.len());
+    eprintln!("== {name}: full download of {n} cards (version 0)");
+    let download = full_download(addr, &ids[..n], n, args.rounds, "").await?;
+    let download_gzip = full_download(addr, &ids[..n], n, args.rounds, "gzip, br").await?;
+    drop(server);
     Ok(BackendResult {
         name: name.to_string(),
         publish_rate,
@@ -535,6 +719,9 @@ async fn bench_backend(args: &Args, name: &str, url: &str) -> Result<BackendResu
         sync,
         sync_one,
         compare,
+        rss,
+        download,
+        download_gzip,
     })
 }
 
@@ -568,7 +755,7 @@ async fn bench_nginx(args: &Args, dir: &Path, file: &[u8]) -> Result<Phase> {
     .await
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
@@ -667,6 +854,51 @@ fn report(
             c.gets_parallel.as_secs_f64() / c.batch.as_secs_f64(),
         );
     }
+    let _ = writeln!(
+        s,
+        "\n### Full download (a new phone, a restore) and memory\n\n\
+         `POST /v1/sync` listing {} ids at version 0 (typical cards without photo: name, company,\n\
+         title, 2 mobiles, email, address, website, QQ, WeChat), one connection, median of {} rounds,\n\
+         time = request sent → answer read in full on 127.0.0.1. Targets: ≤ 20 ms, ≤ 450 B per card.\n\
+         Server RSS read from /proc right after the conditional-GET phase (target ≤ 64 MB).\n",
+        args.full_download_ids, args.rounds
+    );
+    let _ = writeln!(
+        s,
+        "| backend | time | bytes per card | with Accept-Encoding: gzip, br | server VmRSS / peak (VmHWM) under 304 load |"
+    );
+    let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: |");
+    for r in results {
+        let (d, g) = (&r.download, &r.download_gzip);
+        let gz = if g.encoded {
+            format!(
+                "{:.2} ms, **{:.0} B** per card",
+                ms(g.time),
+                g.body_bytes as f64 / g.cards.max(1) as f64
+            )
+        } else {
+            "not compressed by the server".to_string()
+        };
+        let rss = r
+            .rss
+            .map(|(rss, hwm)| {
+                format!(
+                    "{:.1} / {:.1} MiB",
+                    rss as f64 / 1024.0,
+                    hwm as f64 / 1024.0
+                )
+            })
+            .unwrap_or_else(|| "n/a".into());
+        let _ = writeln!(
+            s,
+            "| {} | **{:.2} ms** | {:.0} B | {} | {} |",
+            r.name,
+            ms(d.time),
+            d.body_bytes as f64 / d.cards.max(1) as f64,
+            gz,
+            rss
+        );
+    }
     for note in skipped {
         let _ = writeln!(s, "\n**Skipped:** {note}");
     }
@@ -728,7 +960,63 @@ async fn main() -> Result<()> {
         None => skipped.push("PostgreSQL: no --postgres-url".into()),
     }
 
-    let text = report(&args, nginx.as_ref(), &results, &skipped);
+    let mut text = report(&args, nginx.as_ref(), &results, &skipped);
+
+    let mut sizes = args.growth.clone();
+    sizes.sort_unstable();
+    sizes.dedup();
+    sizes.retain(|&n| n > 0);
+    let mut curves = Vec::new();
+    if !sizes.is_empty() {
+        let gdir = dir.join("growth-sqlite");
+        std::fs::create_dir_all(&gdir)?;
+        let url = format!("sqlite://{}", gdir.join("growth.db").display());
+        curves.push(
+            growth::run(
+                &args.server_bin,
+                "SQLite",
+                &url,
+                growth::Storage::SqliteDir(&gdir),
+                &sizes,
+                args.rounds,
+            )
+            .await?,
+        );
+        if let Some(url) = &args.growth_postgres_url {
+            curves.push(
+                growth::run(
+                    &args.server_bin,
+                    "PostgreSQL",
+                    url,
+                    growth::Storage::Postgres(url),
+                    &sizes,
+                    args.rounds,
+                )
+                .await?,
+            );
+        }
+        text.push_str(&growth::report(&curves, args.rounds));
+    }
+    match &args.radicale {
+        Some(bin) if bin.exists() => {
+            let mut rsizes = args.radicale_cards.clone();
+            rsizes.sort_unstable();
+            rsizes.dedup();
+            rsizes.retain(|&n| n > 0);
+            let steps = radicale::run(bin, &dir.join("radicale"), &rsizes, args.rounds).await?;
+            text.push_str(&radicale::report(
+                &steps,
+                &radicale::version(bin),
+                curves.first(),
+                args.rounds,
+            ));
+        }
+        Some(bin) => text.push_str(&format!(
+            "\n**Skipped:** Radicale: {} not found\n",
+            bin.display()
+        )),
+        None => {}
+    }
     let _ = std::fs::remove_dir_all(&dir);
     match &args.out {
         Some(p) => std::fs::write(p, &text).with_context(|| format!("write {}", p.display()))?,
