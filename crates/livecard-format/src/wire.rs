@@ -12,6 +12,8 @@
 //! - [`Tombstone`]: a signed deletion.
 //! - The HTTP API v1 request/response bodies ([`SyncRequest`], [`SyncResponse`], [`ErrorBody`],
 //!   [`ErrorCode`], …) and paths.
+//! - v1 additions (PROTOCOL.md §6): the watch stream ([`WatchRequest`], [`WatchEvent`]) and the
+//!   inbox ([`InboxRegister`], [`InboxSend`], [`InboxTake`], … and their signed messages).
 //! - The byte encodings: [`base32_encode`] / [`base32_decode`] and base64url without padding
 //!   ([`b64url_encode`] / [`b64url_decode`]).
 
@@ -521,11 +523,24 @@ pub enum ErrorCode {
     InsufficientStorage,
     /// 500: something failed inside the server (details only in its log).
     Internal,
+    /// 429 (this client address holds too many watch streams) or 503 (the server holds as many
+    /// streams as it allows in all).
+    TooManyStreams,
+    /// 413: a sealed inbox message is larger than [`MAX_SEALED_BYTES`].
+    MessageTooLarge,
+    /// 409: the inbox message was sealed to a key id that is not the card's current inbox key.
+    InboxKeyRotated,
+    /// 409: this exact sealed message was delivered before.
+    DuplicateMessage,
+    /// 507: the card's inbox holds as many pending messages as it allows.
+    InboxFull,
+    /// 400: the signed time of an inbox take is too far from the server's clock.
+    ClockSkew,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 27] = [
         ErrorCode::MalformedJson,
         ErrorCode::InvalidRequest,
         ErrorCode::UnsupportedMediaType,
@@ -547,6 +562,12 @@ impl ErrorCode {
         ErrorCode::TooManyConnections,
         ErrorCode::InsufficientStorage,
         ErrorCode::Internal,
+        ErrorCode::TooManyStreams,
+        ErrorCode::MessageTooLarge,
+        ErrorCode::InboxKeyRotated,
+        ErrorCode::DuplicateMessage,
+        ErrorCode::InboxFull,
+        ErrorCode::ClockSkew,
     ];
 
     /// The code as it appears in JSON.
@@ -573,6 +594,12 @@ impl ErrorCode {
             ErrorCode::TooManyConnections => "too_many_connections",
             ErrorCode::InsufficientStorage => "insufficient_storage",
             ErrorCode::Internal => "internal",
+            ErrorCode::TooManyStreams => "too_many_streams",
+            ErrorCode::MessageTooLarge => "message_too_large",
+            ErrorCode::InboxKeyRotated => "inbox_key_rotated",
+            ErrorCode::DuplicateMessage => "duplicate_message",
+            ErrorCode::InboxFull => "inbox_full",
+            ErrorCode::ClockSkew => "clock_skew",
         }
     }
 
@@ -582,19 +609,27 @@ impl ErrorCode {
             ErrorCode::MalformedJson
             | ErrorCode::InvalidRequest
             | ErrorCode::IdMismatch
-            | ErrorCode::InvalidVersion => 400,
+            | ErrorCode::InvalidVersion
+            | ErrorCode::ClockSkew => 400,
             ErrorCode::KeyMismatch | ErrorCode::BadSignature => 403,
             ErrorCode::NotFound | ErrorCode::NoSuchRoute => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Timeout => 408,
-            ErrorCode::StaleVersion => 409,
+            ErrorCode::StaleVersion | ErrorCode::InboxKeyRotated | ErrorCode::DuplicateMessage => {
+                409
+            }
             ErrorCode::Gone => 410,
-            ErrorCode::RecordTooLarge | ErrorCode::BodyTooLarge | ErrorCode::TooManyIds => 413,
+            ErrorCode::RecordTooLarge
+            | ErrorCode::BodyTooLarge
+            | ErrorCode::TooManyIds
+            | ErrorCode::MessageTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
-            ErrorCode::RateLimited => 429,
+            // The server answers 503 instead when its total stream cap (not this address's)
+            // is reached.
+            ErrorCode::RateLimited | ErrorCode::TooManyStreams => 429,
             ErrorCode::Internal => 500,
             ErrorCode::Unavailable | ErrorCode::TooManyConnections => 503,
-            ErrorCode::InsufficientStorage => 507,
+            ErrorCode::InsufficientStorage | ErrorCode::InboxFull => 507,
         }
     }
 
@@ -651,6 +686,338 @@ impl ErrorBody {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Push channel (v1 addition, docs/PROTOCOL.md §6): `POST /v1/watch`, Server-Sent Events
+
+/// Path of the watch stream (body: [`WatchRequest`], answer: `text/event-stream`).
+pub const WATCH_PATH: &str = "/v1/watch";
+/// Default limit on ids in one watch request.
+pub const DEFAULT_MAX_WATCH_IDS: usize = 1_000;
+/// Default seconds between heartbeat comments (`: hb`).
+pub const DEFAULT_WATCH_HEARTBEAT_SECS: u64 = 20;
+/// Default longest life of one stream, in seconds; clients reconnect after it ends.
+pub const DEFAULT_WATCH_MAX_SECS: u64 = 3_600;
+/// SSE event name: the subscription is live ([`WatchReady`]).
+pub const EVENT_READY: &str = "ready";
+/// SSE event name: a newer record was stored ([`WatchChange`]).
+pub const EVENT_VERSION: &str = "version";
+/// SSE event name: the card was deleted ([`WatchChange`] with the tombstone's version).
+pub const EVENT_GONE: &str = "gone";
+/// SSE event name: the server may have missed changes; the client runs one batch sync (data `{}`).
+pub const EVENT_RESYNC: &str = "resync";
+/// The heartbeat comment line (followed by a blank line).
+pub const WATCH_HEARTBEAT: &str = ": hb";
+
+/// Body of `POST /v1/watch`: the same shape as [`SyncRequest`] (`{"cards":[{"id","version"}]}`,
+/// version 0 = "I have none").
+pub type WatchRequest = SyncRequest;
+
+/// Data of the `ready` event: how many ids the stream watches and the heartbeat interval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct WatchReady {
+    pub ids: usize,
+    pub heartbeat_secs: u64,
+}
+
+/// Data of a `version` or `gone` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct WatchChange {
+    pub id: CardId,
+    pub version: u64,
+}
+
+/// Data of a `resync` event: `{}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct WatchResync {}
+
+/// One parsed server-sent event of a watch stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchEvent {
+    Ready(WatchReady),
+    Version(WatchChange),
+    Gone(WatchChange),
+    Resync,
+}
+
+impl WatchEvent {
+    /// The SSE event name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            WatchEvent::Ready(_) => EVENT_READY,
+            WatchEvent::Version(_) => EVENT_VERSION,
+            WatchEvent::Gone(_) => EVENT_GONE,
+            WatchEvent::Resync => EVENT_RESYNC,
+        }
+    }
+
+    /// The event as SSE text: `event: NAME\ndata: JSON\n\n`.
+    pub fn to_sse(&self) -> String {
+        let data = match self {
+            WatchEvent::Ready(r) => serde_json::to_string(r),
+            WatchEvent::Version(c) | WatchEvent::Gone(c) => serde_json::to_string(c),
+            WatchEvent::Resync => serde_json::to_string(&WatchResync {}),
+        }
+        .unwrap_or_else(|_| "{}".to_string());
+        format!("event: {}\ndata: {data}\n\n", self.name())
+    }
+
+    /// Parses one event from its name and data (the joined `data:` lines). An unknown event
+    /// name is `Ok(None)` (a newer server may send more kinds; old clients skip them).
+    pub fn parse(name: &str, data: &str) -> Result<Option<WatchEvent>, JsonError> {
+        Ok(Some(match name {
+            EVENT_READY => WatchEvent::Ready(from_json(data.as_bytes())?),
+            EVENT_VERSION => WatchEvent::Version(from_json(data.as_bytes())?),
+            EVENT_GONE => WatchEvent::Gone(from_json(data.as_bytes())?),
+            EVENT_RESYNC => {
+                from_json::<WatchResync>(data.as_bytes())?;
+                WatchEvent::Resync
+            }
+            _ => return Ok(None),
+        }))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inbox (v1 addition, docs/PROTOCOL.md §6): sealed messages to a card's owner
+
+/// Domain tag of an inbox registration signature.
+pub const INBOX_DOMAIN: &[u8] = b"livecard-inbox-v1";
+/// Domain tag of an inbox take signature.
+pub const INBOX_TAKE_DOMAIN: &[u8] = b"livecard-inbox-take-v1";
+/// HKDF info of the inbox sealing key.
+pub const INBOX_HKDF_INFO: &[u8] = b"livecard v1 inbox";
+/// Format byte of a sealed inbox message.
+pub const SEALED_MESSAGE_V1: u8 = 1;
+/// Bytes before the ciphertext of a sealed message: format byte, ephemeral key, nonce.
+pub const SEALED_MESSAGE_HEAD: usize = 1 + 32 + NONCE_BYTES;
+/// Largest sealed message the server accepts.
+pub const MAX_SEALED_BYTES: usize = 2_048;
+/// Longest note (characters) in an inbox message.
+pub const MAX_INBOX_NOTE_CHARS: usize = 280;
+/// Default limit on pending messages per card.
+pub const DEFAULT_MAX_INBOX_PENDING: usize = 100;
+/// Most messages one take answers.
+pub const MAX_TAKE_MESSAGES: usize = 100;
+/// Default days a message waits before it expires.
+pub const DEFAULT_INBOX_TTL_DAYS: u64 = 30;
+/// Largest difference between a take's signed time and the server's clock.
+pub const MAX_CLOCK_SKEW_SECS: u64 = 300;
+/// Bytes of a key id (first bytes of SHA-256 of the inbox public key).
+pub const INBOX_KEY_ID_BYTES: usize = 16;
+/// Longest message id a take's `ack` may name (characters).
+pub const MAX_MSG_ID_CHARS: usize = 64;
+
+/// `/v1/cards/{id}/inbox` (PUT: register, POST: send).
+pub fn inbox_path(id: &CardId) -> String {
+    format!("{CARDS_PATH}/{id}/inbox")
+}
+
+/// `/v1/cards/{id}/inbox/take`.
+pub fn inbox_take_path(id: &CardId) -> String {
+    format!("{CARDS_PATH}/{id}/inbox/take")
+}
+
+/// The id of an inbox public key: the first 16 bytes of SHA-256(X25519 public key); base64url
+/// (22 characters) in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InboxKeyId(pub [u8; INBOX_KEY_ID_BYTES]);
+
+impl InboxKeyId {
+    /// The key id of an X25519 inbox public key.
+    pub fn from_public_key(inbox_public_key: &[u8; 32]) -> InboxKeyId {
+        let digest = Sha256::digest(inbox_public_key);
+        let mut out = [0u8; INBOX_KEY_ID_BYTES];
+        out.copy_from_slice(&digest[..INBOX_KEY_ID_BYTES]);
+        InboxKeyId(out)
+    }
+
+    /// Parses the base64url text (exactly 16 bytes).
+    pub fn parse(text: &str) -> Result<InboxKeyId, RecordError> {
+        let bytes = b64url_decode(text)?;
+        <[u8; INBOX_KEY_ID_BYTES]>::try_from(bytes.as_slice())
+            .map(InboxKeyId)
+            .map_err(|_| RecordError::InvalidField {
+                what: "key_id",
+                why: format!("expected {INBOX_KEY_ID_BYTES} bytes, got {}", bytes.len()),
+            })
+    }
+
+    pub fn as_bytes(&self) -> &[u8; INBOX_KEY_ID_BYTES] {
+        &self.0
+    }
+}
+
+impl fmt::Display for InboxKeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&b64url_encode(&self.0))
+    }
+}
+
+impl Serialize for InboxKeyId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for InboxKeyId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        InboxKeyId::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The bytes an inbox registration signature covers:
+/// `lp("livecard-inbox-v1") || lp(ASCII(id)) || u64be(epoch) || lp(key_id (16 bytes))`.
+pub fn inbox_register_signing_message(id: &CardId, epoch: u64, key_id: &InboxKeyId) -> Vec<u8> {
+    let mut m = Vec::with_capacity(80);
+    push_lp(&mut m, INBOX_DOMAIN);
+    push_lp(&mut m, id.as_str().as_bytes());
+    m.extend_from_slice(&epoch.to_be_bytes());
+    push_lp(&mut m, &key_id.0);
+    m
+}
+
+/// The bytes an inbox take signature covers:
+/// `lp("livecard-inbox-take-v1") || lp(ASCII(id)) || u64be(time) || for each ack: lp(ASCII(msg_id))`.
+pub fn inbox_take_signing_message(id: &CardId, time: u64, ack: &[String]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(80 + ack.len() * 28);
+    push_lp(&mut m, INBOX_TAKE_DOMAIN);
+    push_lp(&mut m, id.as_str().as_bytes());
+    m.extend_from_slice(&time.to_be_bytes());
+    for msg_id in ack {
+        push_lp(&mut m, msg_id.as_bytes());
+    }
+    m
+}
+
+/// The AES-GCM associated data of a sealed inbox message: `ASCII(id) || key_id (16 bytes)`.
+pub fn inbox_aad(id: &CardId, key_id: &InboxKeyId) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(ID_CHARS + INBOX_KEY_ID_BYTES);
+    aad.extend_from_slice(id.as_str().as_bytes());
+    aad.extend_from_slice(&key_id.0);
+    aad
+}
+
+/// Checks what anyone can check of a sealed inbox message without its key: the format byte,
+/// that it holds the head and at least a tag, and the size limit. The server calls this;
+/// opening is the owner's (crate `crypto`, feature `secret`).
+pub fn check_sealed_message(sealed: &[u8]) -> Result<(), RecordError> {
+    if sealed.len() > MAX_SEALED_BYTES {
+        return Err(RecordError::TooLarge {
+            len: sealed.len(),
+            limit: MAX_SEALED_BYTES,
+        });
+    }
+    if sealed.first() != Some(&SEALED_MESSAGE_V1) {
+        return Err(RecordError::InvalidField {
+            what: "sealed",
+            why: "unknown format byte (expected 0x01)".into(),
+        });
+    }
+    if sealed.len() < SEALED_MESSAGE_HEAD + TAG_BYTES {
+        return Err(RecordError::InvalidField {
+            what: "sealed",
+            why: "too short".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Body of `PUT /v1/cards/{id}/inbox` (owner): registers the inbox key id for `epoch`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct InboxRegister {
+    pub id: CardId,
+    pub epoch: u64,
+    pub key_id: InboxKeyId,
+    #[serde(with = "b64_fixed")]
+    pub signature: [u8; 64],
+}
+
+impl InboxRegister {
+    /// Checks the signature against the card's public key (the one the server stores).
+    pub fn verify(&self, card_public_key: &[u8; 32]) -> Result<(), RecordError> {
+        self.id.check_key(card_public_key)?;
+        let msg = inbox_register_signing_message(&self.id, self.epoch, &self.key_id);
+        verify_sig(card_public_key, &msg, &self.signature)
+    }
+}
+
+/// Answer to `PUT /v1/cards/{id}/inbox`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct InboxRegistered {
+    pub id: CardId,
+    pub epoch: u64,
+}
+
+/// Body of `POST /v1/cards/{id}/inbox` (anyone holding the card): one sealed message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct InboxSend {
+    pub key_id: InboxKeyId,
+    #[serde(with = "b64_vec")]
+    pub sealed: Vec<u8>,
+}
+
+/// Answer to `POST /v1/cards/{id}/inbox` (201).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct InboxAccepted {
+    pub accepted: bool,
+    /// Unix seconds after which the message is dropped if not taken.
+    pub expires: u64,
+}
+
+/// Body of `POST /v1/cards/{id}/inbox/take` (owner): acks what the last take delivered and
+/// asks for what is pending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct InboxTake {
+    pub id: CardId,
+    /// Unix seconds; must be within [`MAX_CLOCK_SKEW_SECS`] of the server's clock.
+    pub time: u64,
+    /// Message ids to delete (delivered by an earlier take and stored by the client).
+    pub ack: Vec<String>,
+    #[serde(with = "b64_fixed")]
+    pub signature: [u8; 64],
+}
+
+impl InboxTake {
+    /// Checks the signature against the card's public key (the one the server stores).
+    pub fn verify(&self, card_public_key: &[u8; 32]) -> Result<(), RecordError> {
+        self.id.check_key(card_public_key)?;
+        let msg = inbox_take_signing_message(&self.id, self.time, &self.ack);
+        verify_sig(card_public_key, &msg, &self.signature)
+    }
+}
+
+/// One pending message in a take's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct InboxMessage {
+    /// The server's id of the message (base64url); ack it on the next take.
+    pub msg_id: String,
+    /// Unix seconds when the server received it.
+    pub received: u64,
+    pub key_id: InboxKeyId,
+    #[serde(with = "b64_vec")]
+    pub sealed: Vec<u8>,
+}
+
+/// Answer to `POST /v1/cards/{id}/inbox/take`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct InboxTakeResponse {
+    pub messages: Vec<InboxMessage>,
+    /// True when more messages are pending than one answer holds: ack these and take again.
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
 // Strict JSON: the one parser of every wire body (server, client, CLI)
 
 /// Every wire type is a JSON **object**: serde would also accept a positional array for a struct
@@ -696,6 +1063,16 @@ json_object!(
     ServerInfo,
     ApiError,
     ErrorBody,
+    WatchReady,
+    WatchChange,
+    WatchResync,
+    InboxRegister,
+    InboxRegistered,
+    InboxSend,
+    InboxAccepted,
+    InboxTake,
+    InboxMessage,
+    InboxTakeResponse,
 );
 
 /// Longest piece of client input quoted back in an error message.
@@ -990,6 +1367,110 @@ mod tests {
                 assert!(!err.contains(leak), "{leak} in {err}");
             }
         }
+    }
+
+    #[test]
+    fn watch_events_round_trip_as_sse() {
+        let id = CardId::from_public_key(&[7u8; 32]);
+        let events = [
+            WatchEvent::Ready(WatchReady {
+                ids: 3,
+                heartbeat_secs: 20,
+            }),
+            WatchEvent::Version(WatchChange {
+                id: id.clone(),
+                version: 4,
+            }),
+            WatchEvent::Gone(WatchChange { id, version: 5 }),
+            WatchEvent::Resync,
+        ];
+        for e in events {
+            let text = e.to_sse();
+            let mut lines = text.lines();
+            let name = lines.next().unwrap().strip_prefix("event: ").unwrap();
+            let data = lines.next().unwrap().strip_prefix("data: ").unwrap();
+            assert!(text.ends_with("\n\n"), "{text:?}");
+            assert_eq!(WatchEvent::parse(name, data).unwrap(), Some(e));
+        }
+        assert_eq!(WatchEvent::parse("future", "{}").unwrap(), None);
+        assert!(WatchEvent::parse("resync", "{\"x\":1}").is_err());
+        assert!(WatchEvent::parse("version", "[\"AAAAAAAAAAAAAAAA\",1]").is_err());
+    }
+
+    #[test]
+    fn inbox_signatures_verify_and_bind_every_member() {
+        use ed25519_dalek::{Signer, SigningKey};
+        let key = SigningKey::from_bytes(&[9u8; 32]);
+        let public = key.verifying_key().to_bytes();
+        let id = CardId::from_public_key(&public);
+        let key_id = InboxKeyId::from_public_key(&[5u8; 32]);
+        assert_eq!(key_id.to_string().len(), 22);
+        assert_eq!(InboxKeyId::parse(&key_id.to_string()).unwrap(), key_id);
+        assert!(InboxKeyId::parse("AAAA").is_err());
+
+        let msg = inbox_register_signing_message(&id, 2, &key_id);
+        let reg = InboxRegister {
+            id: id.clone(),
+            epoch: 2,
+            key_id,
+            signature: key.sign(&msg).to_bytes(),
+        };
+        reg.verify(&public).expect("verifies");
+        let json = serde_json::to_string(&reg).unwrap();
+        assert_eq!(from_json::<InboxRegister>(json.as_bytes()).unwrap(), reg);
+        let mut other = reg.clone();
+        other.epoch = 3;
+        assert_eq!(other.verify(&public), Err(RecordError::BadSignature));
+        let mut other = reg.clone();
+        other.key_id = InboxKeyId([1u8; 16]);
+        assert_eq!(other.verify(&public), Err(RecordError::BadSignature));
+        assert!(reg.verify(&[8u8; 32]).is_err());
+
+        let ack = vec!["abc".to_string(), "def".to_string()];
+        let take = InboxTake {
+            id: id.clone(),
+            time: 1_700_000_000,
+            ack: ack.clone(),
+            signature: key
+                .sign(&inbox_take_signing_message(&id, 1_700_000_000, &ack))
+                .to_bytes(),
+        };
+        take.verify(&public).expect("verifies");
+        let mut other = take.clone();
+        other.ack.pop();
+        assert_eq!(other.verify(&public), Err(RecordError::BadSignature));
+        let mut other = take.clone();
+        other.ack = vec!["abcdef".to_string()];
+        assert_eq!(other.verify(&public), Err(RecordError::BadSignature));
+        let mut other = take;
+        other.time += 1;
+        assert_eq!(other.verify(&public), Err(RecordError::BadSignature));
+    }
+
+    #[test]
+    fn inbox_bodies_are_strict() {
+        let key_id = InboxKeyId([3u8; 16]).to_string();
+        let ok = format!(r#"{{"key_id":"{key_id}","sealed":"AQID"}}"#);
+        assert!(from_json::<InboxSend>(ok.as_bytes()).is_ok());
+        let extra = format!(r#"{{"key_id":"{key_id}","sealed":"AQID","from":"x"}}"#);
+        assert!(from_json::<InboxSend>(extra.as_bytes()).is_err());
+        let padded = format!(r#"{{"key_id":"{key_id}","sealed":"AQI="}}"#);
+        assert!(from_json::<InboxSend>(padded.as_bytes()).is_err());
+        let short_key = r#"{"key_id":"AQID","sealed":"AQID"}"#;
+        assert!(from_json::<InboxSend>(short_key.as_bytes()).is_err());
+
+        let mut sealed = vec![SEALED_MESSAGE_V1];
+        sealed.extend_from_slice(&[0u8; SEALED_MESSAGE_HEAD - 1 + TAG_BYTES]);
+        check_sealed_message(&sealed).expect("head + tag is enough");
+        assert!(check_sealed_message(&sealed[..sealed.len() - 1]).is_err());
+        sealed[0] = 2;
+        assert!(check_sealed_message(&sealed).is_err());
+        let mut big = vec![SEALED_MESSAGE_V1];
+        big.resize(MAX_SEALED_BYTES + 1, 0);
+        assert!(matches!(
+            check_sealed_message(&big),
+            Err(RecordError::TooLarge { .. })
+        ));
     }
 
     #[test]
