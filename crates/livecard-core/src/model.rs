@@ -156,6 +156,16 @@ pub struct CardSummary {
     pub tags: Vec<String>,
 }
 
+/// One window of the card list (or of a search's hits): `total` cards in all, `rows` the ones
+/// at `offset..offset + rows.len()`. The app asks only for the rows it shows, so a keystroke
+/// over 10,000 cards sends a screenful, not every card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardWindow {
+    pub total: usize,
+    pub offset: usize,
+    pub rows: Vec<CardSummary>,
+}
+
 /// List orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 use memchr::memmem::Finder;
 
 use crate::keys::SearchKey;
-use crate::model::{CardSummary, Sort};
+use crate::model::{CardSummary, CardWindow, Sort};
 
 /// One received card as the index holds it.
 #[derive(Debug, Clone)]
@@ -82,6 +82,17 @@ pub struct SearchIndex {
     /// Each entry's place in name order (`sort_key`, then id), computed on the first search
     /// after a change: ranking many hits then compares two integers instead of two strings.
     name_rank: OnceLock<Vec<u32>>,
+    /// Entry indexes in each list order (by [`sort_slot`]), computed on first use after a
+    /// change: a window of the list then sorts nothing.
+    orders: [OnceLock<Vec<u32>>; 3],
+}
+
+fn sort_slot(sort: Sort) -> usize {
+    match sort {
+        Sort::Name => 0,
+        Sort::Updated => 1,
+        Sort::Company => 2,
+    }
 }
 
 /// A prepared query.
@@ -301,7 +312,7 @@ impl SearchIndex {
 
     /// Adds or replaces the entry with the same id.
     pub fn upsert(&mut self, entry: Entry) {
-        self.name_rank = OnceLock::new();
+        self.changed();
         let ini = Initials::of(&entry.key);
         match self.by_id.get(&entry.summary.id) {
             Some(&i) => {
@@ -319,13 +330,19 @@ impl SearchIndex {
 
     pub fn remove(&mut self, id: &str) {
         if let Some(i) = self.by_id.remove(id) {
-            self.name_rank = OnceLock::new();
+            self.changed();
             self.entries.swap_remove(i);
             self.initials.swap_remove(i);
             if let Some(moved) = self.entries.get(i) {
                 self.by_id.insert(moved.summary.id.clone(), i);
             }
         }
+    }
+
+    /// Forget the cached orders (an entry was added, replaced or removed).
+    fn changed(&mut self) {
+        self.name_rank = OnceLock::new();
+        self.orders = Default::default();
     }
 
     pub fn get(&self, id: &str) -> Option<&Entry> {
@@ -338,26 +355,78 @@ impl SearchIndex {
         let Some(q) = Query::new(query) else {
             return Vec::new();
         };
+        self.hits(&q, limit)
+            .into_iter()
+            .map(|(_, _, i)| self.entries[i].summary.clone())
+            .collect()
+    }
+
+    /// (match rank, place in name order, entry) of every hit, best first; the `limit` best
+    /// when given. The first two order the hits and are unique together, so an unstable sort
+    /// gives one order.
+    fn hits(&self, q: &Query, limit: Option<usize>) -> Vec<(u8, u32, usize)> {
         let name_rank = self.name_rank.get_or_init(|| self.name_ranks());
-        // (match rank, place in name order, entry): the first two order the hits and are
-        // unique together, so an unstable sort gives one order.
         let mut hits: Vec<(u8, u32, usize)> = self
             .entries
             .iter()
             .zip(self.initials.iter())
             .zip(name_rank.iter())
             .enumerate()
-            .filter_map(|(i, ((e, ini), place))| e.rank(*ini, &q).map(|r| (r, *place, i)))
+            .filter_map(|(i, ((e, ini), place))| e.rank(*ini, q).map(|r| (r, *place, i)))
             .collect();
         if let Some(n) = limit.filter(|n| *n > 0 && *n < hits.len()) {
             hits.select_nth_unstable(n - 1);
             hits.truncate(n);
         }
         hits.sort_unstable();
-        hits.into_iter()
-            .take(limit.unwrap_or(usize::MAX))
-            .map(|(_, _, i)| self.entries[i].summary.clone())
-            .collect()
+        if let Some(n) = limit {
+            hits.truncate(n);
+        }
+        hits
+    }
+
+    /// One window of what the list shows: with a query (not only whitespace) its hits best
+    /// first, as [`SearchIndex::search`] (`sort` does not apply); without one every card in
+    /// `sort` order. `offset` past the end gives no rows; `total` is always the full count.
+    pub fn window(&self, query: &str, sort: Sort, offset: usize, limit: usize) -> CardWindow {
+        let picked: Vec<usize>;
+        let total;
+        match Query::new(query) {
+            Some(q) => {
+                let hits = self.hits(&q, None);
+                total = hits.len();
+                picked = hits
+                    .iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(|&(_, _, i)| i)
+                    .collect();
+            }
+            None => {
+                let order = self.orders[sort_slot(sort)].get_or_init(|| {
+                    let mut v: Vec<&Entry> = self.entries.iter().collect();
+                    sort_entries(&mut v, sort);
+                    v.into_iter()
+                        .map(|e| self.by_id[&e.summary.id] as u32)
+                        .collect()
+                });
+                total = order.len();
+                picked = order
+                    .iter()
+                    .skip(offset)
+                    .take(limit)
+                    .map(|&i| i as usize)
+                    .collect();
+            }
+        }
+        CardWindow {
+            total,
+            offset: offset.min(total),
+            rows: picked
+                .into_iter()
+                .map(|i| self.entries[i].summary.clone())
+                .collect(),
+        }
     }
 
     /// Each entry's place when all are sorted by (`sort_key`, id).
