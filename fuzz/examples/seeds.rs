@@ -231,6 +231,18 @@ fn main() -> Res<()> {
     write("exchange_text", "url", b"https://example.org/some/page?x=1")?;
     write("exchange_text", "tel", b"tel:+8613800138000")?;
 
+    // --- inbox_message: a reply sealed to the fixed inbox key, its plaintext, bad heads
+    let inbox_secret = livecard_format::inbox::InboxSecret::from_bytes(fixed::INBOX_SECRET);
+    for (i, note) in ["", "我们在展会见过，这是我的名片"].iter().enumerate() {
+        let reply = livecard_format::inbox::Reply::new(&link, note, 1_765_000_000)?;
+        let sealed =
+            livecard_format::inbox::seal_reply(&keys.id(), &inbox_secret.public(), &reply)?;
+        write("inbox_message", &format!("sealed-{i}"), &sealed)?;
+        write("inbox_message", &format!("plaintext-{i}"), &reply.to_plaintext())?;
+    }
+    write("inbox_message", "head-only", &[1u8; 45])?;
+    write("inbox_message", "format-2", &[2u8; 80])?;
+
     // --- offline_card
     write("offline_card", "compact-record", &record.to_compact_bytes())?;
     write(

@@ -10,3 +10,6 @@ pub const SECRET: [u8; 16] = [0x5a; 16];
 /// Base URL of the share links in the seeds.
 #[allow(dead_code)]
 pub const BASE_URL: &str = "https://livecard.example";
+/// The inbox private key the inbox seeds are sealed to (issue 16).
+#[allow(dead_code)]
+pub const INBOX_SECRET: [u8; 32] = [9u8; 32];

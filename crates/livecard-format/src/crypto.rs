@@ -275,6 +275,36 @@ pub fn sign_delete(keys: &CardKeys, version: u64) -> Result<Tombstone, RecordErr
     })
 }
 
+/// The owner's registration of an inbox key id for `epoch` (issue 16, docs/PROTOCOL.md §6).
+pub fn sign_inbox_register(
+    keys: &CardKeys,
+    epoch: u64,
+    key_id: &crate::wire::InboxKeyId,
+) -> crate::wire::InboxRegister {
+    let id = keys.id();
+    let signature = keys.sign(&crate::wire::inbox_register_signing_message(
+        &id, epoch, key_id,
+    ));
+    crate::wire::InboxRegister {
+        id,
+        epoch,
+        key_id: *key_id,
+        signature,
+    }
+}
+
+/// The owner's signed inbox take at unix second `time`, acking `ack`.
+pub fn sign_inbox_take(keys: &CardKeys, time: u64, ack: Vec<String>) -> crate::wire::InboxTake {
+    let id = keys.id();
+    let signature = keys.sign(&crate::wire::inbox_take_signing_message(&id, time, &ack));
+    crate::wire::InboxTake {
+        id,
+        time,
+        ack,
+        signature,
+    }
+}
+
 /// The URL scheme the desktop app registers with the OS for share links (see
 /// [`ShareLink::parse`]); phones use https App Links / Universal Links instead.
 pub const APP_SCHEME: &str = "livecard";
