@@ -6,6 +6,7 @@
 //! lenient `*_lenient` normalisers, which never refuse: they keep what cannot be normalised so
 //! that an import loses nothing. [`Card::validate`] checks the size limits of a whole card.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -50,51 +51,12 @@ pub struct Card {
     pub temp_number: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub temp_until: Option<DateTime<Utc>>,
-    /// The card's inbox key (issue 16, "send mine back"): not a user field (not in
-    /// [`Field`]); set by the owner's client when it publishes. A malformed member is read as
-    /// absent, so a future shape never makes the card unreadable.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "inbox_lenient"
-    )]
-    pub inbox: Option<InboxKey>,
-}
-
-/// A card's inbox public key (X25519): the compact JSON member `"inbox": {"key": "<32 bytes
-/// base64url>"}`. Whoever holds the card can seal a message to it (`crypto::inbox`); only the
-/// owner, who keeps the private half, can open it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InboxKey {
-    #[serde(with = "b64url_32")]
-    pub key: [u8; 32],
-}
-
-impl InboxKey {
-    /// The key id the server knows this key by (first 16 bytes of its SHA-256).
-    pub fn key_id(&self) -> crate::wire::InboxKeyId {
-        crate::wire::InboxKeyId::from_public_key(&self.key)
-    }
-}
-
-fn inbox_lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<InboxKey>, D::Error> {
-    let v = serde_json::Value::deserialize(d)?;
-    Ok(serde_json::from_value(v).ok())
-}
-
-mod b64url_32 {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&crate::wire::b64url_encode(v))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
-        let s = String::deserialize(d)?;
-        let bytes = crate::wire::b64url_decode(&s).map_err(serde::de::Error::custom)?;
-        <[u8; 32]>::try_from(bytes.as_slice())
-            .map_err(|_| serde::de::Error::custom("expected 32 bytes"))
-    }
+    /// Single-line text fields added after the first release ([`Slot::Extra`] rows of the
+    /// field table), by key: `{"wecom": "zhangsan"}`. In JSON they are top-level members like
+    /// every other field; reading keeps only string values of keys the table has, so unknown
+    /// members are ignored as before.
+    #[serde(flatten, with = "extra_serde")]
+    pub extra: BTreeMap<String, String>,
 }
 
 /// A small image, stored inline.
@@ -164,100 +126,8 @@ impl Address {
     }
 }
 
-/// The editable fields, by the names the CLI and JSON use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Field {
-    Name,
-    Family,
-    Given,
-    Avatar,
-    Company,
-    Title,
-    Industry,
-    Mobile,
-    Phone,
-    Fax,
-    Email,
-    Address,
-    Website,
-    Qq,
-    Wechat,
-    Aliwangwang,
-    Msn,
-    Weibo,
-    Dingtalk,
-    Bulletin,
-    TempNumber,
-    TempUntil,
-}
-
-impl Field {
-    pub const ALL: [Field; 22] = [
-        Field::Name,
-        Field::Family,
-        Field::Given,
-        Field::Avatar,
-        Field::Company,
-        Field::Title,
-        Field::Industry,
-        Field::Mobile,
-        Field::Phone,
-        Field::Fax,
-        Field::Email,
-        Field::Address,
-        Field::Website,
-        Field::Qq,
-        Field::Wechat,
-        Field::Aliwangwang,
-        Field::Msn,
-        Field::Weibo,
-        Field::Dingtalk,
-        Field::Bulletin,
-        Field::TempNumber,
-        Field::TempUntil,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Field::Name => "name",
-            Field::Family => "family",
-            Field::Given => "given",
-            Field::Avatar => "avatar",
-            Field::Company => "company",
-            Field::Title => "title",
-            Field::Industry => "industry",
-            Field::Mobile => "mobile",
-            Field::Phone => "phone",
-            Field::Fax => "fax",
-            Field::Email => "email",
-            Field::Address => "address",
-            Field::Website => "website",
-            Field::Qq => "qq",
-            Field::Wechat => "wechat",
-            Field::Aliwangwang => "aliwangwang",
-            Field::Msn => "msn",
-            Field::Weibo => "weibo",
-            Field::Dingtalk => "dingtalk",
-            Field::Bulletin => "bulletin",
-            Field::TempNumber => "temp_number",
-            Field::TempUntil => "temp_until",
-        }
-    }
-
-    /// Fields that hold a list (`--add` appends to them).
-    pub fn is_multi(self) -> bool {
-        matches!(
-            self,
-            Field::Mobile
-                | Field::Phone
-                | Field::Fax
-                | Field::Email
-                | Field::Address
-                | Field::Website
-        )
-    }
-}
+pub use crate::fields::Field;
+use crate::fields::{Check, Kind, Length, Slot};
 
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -268,23 +138,13 @@ impl fmt::Display for Field {
 impl FromStr for Field {
     type Err = FieldError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let key = s.trim().to_ascii_lowercase().replace('-', "_");
-        let alias = match key.as_str() {
-            "landline" | "tel" => Some(Field::Phone),
-            "org" | "organization" => Some(Field::Company),
-            "url" => Some(Field::Website),
-            "temp" => Some(Field::TempNumber),
-            _ => None,
-        };
-        alias
-            .or_else(|| Field::ALL.into_iter().find(|f| f.as_str() == key))
-            .ok_or_else(|| FieldError {
-                field: s.to_string(),
-                message: format!(
-                    "unknown field {s:?}; known fields: {}",
-                    Field::ALL.map(Field::as_str).join(", ")
-                ),
-            })
+        Field::from_name(s).ok_or_else(|| FieldError {
+            field: s.to_string(),
+            message: format!(
+                "unknown field {s:?}; known fields: {}",
+                Field::ALL.map(Field::as_str).join(", ")
+            ),
+        })
     }
 }
 
@@ -457,6 +317,45 @@ pub fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }
 
+/// The field table's extra [`Check`] on a trimmed single-line value (empty passes).
+fn check_value(field: Field, v: &str) -> Result<String, FieldError> {
+    if v.is_empty() {
+        return Ok(String::new());
+    }
+    match field.spec().check {
+        Check::None => Ok(v.to_string()),
+        Check::Digits { min, max } => {
+            if (min..=max).contains(&v.len()) && v.chars().all(|c| c.is_ascii_digit()) {
+                Ok(v.to_string())
+            } else {
+                Err(FieldError::new(
+                    field,
+                    format!(
+                        "{v:?} is not a {} number ({min} to {max} digits)",
+                        field.spec().label_en
+                    ),
+                ))
+            }
+        }
+        Check::Username { min, max } => {
+            let name = v.strip_prefix('@').unwrap_or(v);
+            if (min..=max).contains(&name.len())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                Ok(name.to_string())
+            } else {
+                Err(FieldError::new(
+                    field,
+                    format!(
+                        "{v:?} is not a {} user name ({min} to {max} letters, digits or _)",
+                        field.spec().label_en
+                    ),
+                ))
+            }
+        }
+    }
+}
+
 fn check_single_line(field: Field, v: &str, max: usize) -> Result<String, FieldError> {
     let v = v.trim();
     if v.contains(['\n', '\r']) {
@@ -506,15 +405,76 @@ impl Card {
         }
     }
 
+    /// The value of a single-valued text field ([`Slot::Text`] or [`Slot::Extra`]); `None`
+    /// for lists, the address, the avatar and the expiry.
+    pub fn text(&self, field: Field) -> Option<&str> {
+        match field.spec().slot {
+            Slot::Text(get, _) => Some(get(self).as_str()),
+            Slot::Extra => Some(self.extra.get(field.as_str()).map_or("", String::as_str)),
+            _ => None,
+        }
+    }
+
+    /// Store `value` as it is in a single-valued text field (an empty value removes it);
+    /// false for other fields. No normalisation: [`Card::set`] is for typed values.
+    pub fn put_text(&mut self, field: Field, value: String) -> bool {
+        match field.spec().slot {
+            Slot::Text(_, get) => *get(self) = value,
+            Slot::Extra if value.is_empty() => {
+                self.extra.remove(field.as_str());
+            }
+            Slot::Extra => {
+                self.extra.insert(field.as_str().to_string(), value);
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// The values of a list field of strings (mobile, phone, fax, email, website).
+    pub fn list(&self, field: Field) -> Option<&Vec<String>> {
+        match field.spec().slot {
+            Slot::List(get, _) => Some(get(self)),
+            _ => None,
+        }
+    }
+
+    /// The values of a list field of strings, to change them.
+    pub fn list_mut(&mut self, field: Field) -> Option<&mut Vec<String>> {
+        match field.spec().slot {
+            Slot::List(_, get) => Some(get(self)),
+            _ => None,
+        }
+    }
+
+    /// Every value of `field` as shown in one line each (addresses joined, the avatar as its
+    /// type and size, the expiry in RFC 3339); empty values left out.
+    pub fn values(&self, field: Field) -> Vec<String> {
+        let mut out: Vec<String> = match field.spec().slot {
+            Slot::Text(..) | Slot::Extra => {
+                self.text(field).map(str::to_string).into_iter().collect()
+            }
+            Slot::List(get, _) => get(self).clone(),
+            Slot::Address => self.address.iter().map(Address::to_line).collect(),
+            Slot::Avatar => self
+                .avatar
+                .iter()
+                .map(|a| format!("{}, {} bytes", a.mime, a.data.len()))
+                .collect(),
+            Slot::Time => self.temp_until.iter().map(|t| t.to_rfc3339()).collect(),
+        };
+        out.retain(|v| !v.trim().is_empty());
+        out
+    }
+
     /// Replace a field with one value typed by a person (an empty value clears it).
     pub fn set(&mut self, field: Field, value: &str, region: Region) -> Result<(), FieldError> {
         if field.is_multi() {
             // Build on a copy so a refused value leaves the card as it was.
             let mut next = self.clone();
-            if field == Field::Address {
-                next.address.clear();
-            } else {
-                next.list_mut(field).clear();
+            match next.list_mut(field) {
+                Some(list) => list.clear(),
+                None => next.address.clear(),
             }
             if !value.trim().is_empty() {
                 next.add(field, value, region)?;
@@ -534,8 +494,8 @@ impl Card {
         if value.trim().is_empty() {
             return Err(FieldError::new(field, "empty value"));
         }
-        match field {
-            Field::Address => {
+        let v = match field.kind() {
+            Kind::Address => {
                 let v = check_single_line(field, value, limits.text_chars)?;
                 if self.address.len() >= limits.values_per_field {
                     return Err(too_many(field, limits));
@@ -543,55 +503,32 @@ impl Card {
                 self.address.push(Address::from_text(&v));
                 return Ok(());
             }
-            Field::Mobile | Field::Phone | Field::Fax => {
-                let v = normalize_phone(field, value, region)?;
-                push_unique(self.list_mut(field), v, field, limits)?;
-            }
-            Field::Email => {
-                let v = check_single_line(field, value, limits.text_chars)?;
-                let v = normalize_email(&v)?;
-                push_unique(self.list_mut(field), v, field, limits)?;
-            }
-            Field::Website => {
-                let v = check_single_line(field, value, limits.text_chars)?;
-                let v = normalize_url(&v)?;
-                push_unique(self.list_mut(field), v, field, limits)?;
-            }
-            _ => unreachable!("is_multi covers exactly these fields"),
-        }
-        Ok(())
-    }
-
-    fn list_mut(&mut self, field: Field) -> &mut Vec<String> {
-        match field {
-            Field::Mobile => &mut self.mobile,
-            Field::Phone => &mut self.phone,
-            Field::Fax => &mut self.fax,
-            Field::Email => &mut self.email,
-            Field::Website => &mut self.website,
-            Field::Address => {
-                // Addresses are structured; callers handle them before asking for a list.
-                unreachable!("address is not a list of strings")
-            }
-            _ => unreachable!("not a multi-valued field"),
+            Kind::Phone => normalize_phone(field, value, region)?,
+            Kind::Email => normalize_email(&check_single_line(field, value, limits.text_chars)?)?,
+            Kind::Url => normalize_url(&check_single_line(field, value, limits.text_chars)?)?,
+            _ => check_single_line(field, value, limits.text_chars)?,
+        };
+        match self.list_mut(field) {
+            Some(list) => push_unique(list, v, field, limits),
+            None => Err(FieldError::new(field, "not a list of values")),
         }
     }
 
     fn set_single(&mut self, field: Field, value: &str, region: Region) -> Result<(), FieldError> {
+        let spec = field.spec();
         let limits = Limits::DEFAULT;
-        let max = if field == Field::Bulletin {
-            limits.bulletin_chars
-        } else {
-            limits.text_chars
+        let max = match spec.length {
+            Length::Bulletin => limits.bulletin_chars,
+            Length::Text => limits.text_chars,
         };
-        match field {
-            Field::Avatar => {
+        let v = match spec.kind {
+            Kind::Image => {
                 return Err(FieldError::new(
                     field,
                     "set the avatar from an image file, not from text",
                 ))
             }
-            Field::TempUntil => {
+            Kind::Datetime => {
                 let v = value.trim();
                 if v.is_empty() {
                     self.temp_until = None;
@@ -608,51 +545,20 @@ impl Card {
                 self.temp_until = Some(t.with_timezone(&Utc));
                 return Ok(());
             }
-            Field::TempNumber => {
-                self.temp_number = if value.trim().is_empty() {
-                    String::new()
-                } else {
-                    normalize_phone(field, value, region)?
-                };
-                return Ok(());
-            }
-            Field::Qq => {
-                let v = value.trim();
-                if !v.is_empty() && !(5..=12).contains(&v.len())
-                    || !v.chars().all(|c| c.is_ascii_digit())
-                {
-                    return Err(FieldError::new(
-                        field,
-                        format!("{v:?} is not a QQ number (5 to 12 digits)"),
-                    ));
-                }
-                self.qq = v.to_string();
-                return Ok(());
-            }
-            _ => {}
+            Kind::Phone if value.trim().is_empty() => String::new(),
+            Kind::Phone => normalize_phone(field, value, region)?,
+            _ => check_value(field, &check_single_line(field, value, max)?)?,
+        };
+        if field == Field::Name {
+            let (family, given) = split_name(&v);
+            self.family = family;
+            self.given = given;
         }
-        let v = check_single_line(field, value, max)?;
-        match field {
-            Field::Name => {
-                let (family, given) = split_name(&v);
-                self.name = v;
-                self.family = family;
-                self.given = given;
-            }
-            Field::Family => self.family = v,
-            Field::Given => self.given = v,
-            Field::Company => self.company = v,
-            Field::Title => self.title = v,
-            Field::Industry => self.industry = v,
-            Field::Wechat => self.wechat = v,
-            Field::Aliwangwang => self.aliwangwang = v,
-            Field::Msn => self.msn = v,
-            Field::Weibo => self.weibo = v,
-            Field::Dingtalk => self.dingtalk = v,
-            Field::Bulletin => self.bulletin = v,
-            _ => unreachable!("handled above"),
+        if self.put_text(field, v) {
+            Ok(())
+        } else {
+            Err(FieldError::new(field, "cannot be set from text"))
         }
-        Ok(())
     }
 
     /// Set the avatar from image bytes (checked for size and a known image type).
@@ -689,49 +595,46 @@ impl Card {
                 ));
             }
         };
-        for (field, v) in [
-            (Field::Name, &self.name),
-            (Field::Family, &self.family),
-            (Field::Given, &self.given),
-            (Field::Company, &self.company),
-            (Field::Title, &self.title),
-            (Field::Industry, &self.industry),
-            (Field::Qq, &self.qq),
-            (Field::Wechat, &self.wechat),
-            (Field::Aliwangwang, &self.aliwangwang),
-            (Field::Msn, &self.msn),
-            (Field::Weibo, &self.weibo),
-            (Field::Dingtalk, &self.dingtalk),
-            (Field::TempNumber, &self.temp_number),
-        ] {
-            text(&mut errors, field, v, limits.text_chars);
-        }
-        text(
-            &mut errors,
-            Field::Bulletin,
-            &self.bulletin,
-            limits.bulletin_chars,
-        );
-        for (field, list) in [
-            (Field::Mobile, &self.mobile),
-            (Field::Phone, &self.phone),
-            (Field::Fax, &self.fax),
-            (Field::Email, &self.email),
-            (Field::Website, &self.website),
-        ] {
-            if list.len() > limits.values_per_field {
-                errors.push(too_many(field, *limits));
-            }
-            for v in list {
-                text(&mut errors, field, v, limits.text_chars);
+        for spec in &crate::fields::FIELDS {
+            let field = spec.field;
+            let max = match spec.length {
+                Length::Bulletin => limits.bulletin_chars,
+                Length::Text => limits.text_chars,
+            };
+            match spec.slot {
+                Slot::Text(..) | Slot::Extra => {
+                    text(&mut errors, field, self.text(field).unwrap_or(""), max)
+                }
+                Slot::List(get, _) => {
+                    let list = get(self);
+                    if list.len() > limits.values_per_field {
+                        errors.push(too_many(field, *limits));
+                    }
+                    for v in list {
+                        text(&mut errors, field, v, max);
+                    }
+                }
+                Slot::Address => {
+                    if self.address.len() > limits.values_per_field {
+                        errors.push(too_many(field, *limits));
+                    }
+                    for a in &self.address {
+                        for p in a.parts() {
+                            text(&mut errors, field, p, max);
+                        }
+                    }
+                }
+                Slot::Avatar | Slot::Time => {}
             }
         }
-        if self.address.len() > limits.values_per_field {
-            errors.push(too_many(Field::Address, *limits));
-        }
-        for a in &self.address {
-            for p in a.parts() {
-                text(&mut errors, Field::Address, p, limits.text_chars);
+        for key in self.extra.keys() {
+            let known = Field::from_name(key)
+                .is_some_and(|f| f.as_str() == key && matches!(f.spec().slot, Slot::Extra));
+            if !known {
+                errors.push(FieldError {
+                    field: key.to_string(),
+                    message: format!("{key:?} is not a field of this card format"),
+                });
             }
         }
         if let Some(a) = &self.avatar {
@@ -846,6 +749,37 @@ pub fn sniff_image(data: &[u8]) -> Option<&'static str> {
         Some("image/webp")
     } else {
         None
+    }
+}
+
+/// `Card::extra` as top-level JSON members: written when not empty, read for the table's
+/// [`Slot::Extra`] keys with string values only (anything else is ignored, as unknown
+/// members always were).
+mod extra_serde {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::{Field, Slot};
+
+    pub fn serialize<S: Serializer>(v: &BTreeMap<String, String>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(v.iter().filter(|(_, v)| !v.is_empty()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, String>, D::Error> {
+        let all = BTreeMap::<String, serde_json::Value>::deserialize(d)?;
+        Ok(all
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let f = Field::ALL.into_iter().find(|f| f.as_str() == k)?;
+                match (f.spec().slot, v) {
+                    (Slot::Extra, serde_json::Value::String(s)) if !s.is_empty() => Some((k, s)),
+                    _ => None,
+                }
+            })
+            .collect())
     }
 }
 

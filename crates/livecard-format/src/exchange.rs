@@ -6,7 +6,7 @@
 //!   partial, bit 1 = compact binary plaintext) and the compact signed record, whose sealed
 //!   plaintext is the card in a compact binary form ([`compact_card`]; the JSON of server
 //!   records is ~40 % larger and would not fit an NTAG215 with a typical Chinese card). A card too big for the tag loses optional fields
-//!   in [`DROP_ORDER`] and is re-sealed under the same version, marked partial.
+//!   in [`drop_order`] and is re-sealed under the same version, marked partial.
 //! * Offline QR: `LC1:` + base45 (RFC 9285) of `len(base URL) || base URL || secret (16) ||
 //!   flags || compact record`, all in QR alphanumeric mode.
 //! * Readers: [`decode_nfc`] and [`decode_scanned_text`] accept our payloads and what other
@@ -21,6 +21,7 @@ use zeroize::Zeroizing;
 use crate::card::{Address, Avatar, Card, Field, Limits, Region};
 use crate::contact_text::{self, ContactTextError};
 use crate::crypto::{self, CardKeys, ShareLink, ShareSecret};
+use crate::fields::{self, FieldSpec, Slot, FIELDS};
 use crate::ndef::{self, NdefError, Record};
 use crate::vcard::Imported;
 use crate::wire::{CardId, RecordError, SealedRecord, NONCE_BYTES, TAG_BYTES};
@@ -187,69 +188,34 @@ impl ExchangeError {
 // ---------------------------------------------------------------------------------------------
 // Offline copies and the drop order
 
-/// Optional fields removed, in this order, until an offline copy fits. Each step removes one
-/// field entirely, except the "extra" steps, which keep the first value. Never removed: name,
-/// family, given, the first mobile, the temporary number and its expiry.
-pub const DROP_ORDER: [(Field, DropStep); 18] = [
-    (Field::Avatar, DropStep::All),
-    (Field::Bulletin, DropStep::All),
-    (Field::Address, DropStep::All),
-    (Field::Website, DropStep::All),
-    (Field::Industry, DropStep::All),
-    (Field::Msn, DropStep::All),
-    (Field::Aliwangwang, DropStep::All),
-    (Field::Weibo, DropStep::All),
-    (Field::Dingtalk, DropStep::All),
-    (Field::Fax, DropStep::All),
-    (Field::Phone, DropStep::AllButFirst),
-    (Field::Email, DropStep::AllButFirst),
-    (Field::Mobile, DropStep::AllButFirst),
-    (Field::Qq, DropStep::All),
-    (Field::Wechat, DropStep::All),
-    (Field::Phone, DropStep::All),
-    (Field::Title, DropStep::All),
-    (Field::Email, DropStep::All),
-];
-// (Company is dropped last of all, after the table: see `drop_step`.)
-
-/// How much of a field one step of [`DROP_ORDER`] removes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DropStep {
-    All,
-    AllButFirst,
-}
+/// Optional fields are removed in the field table's drop order ([`drop_order`]: each field's
+/// [`FieldSpec::drop`](crate::fields::FieldSpec::drop) ranks) until an offline copy fits. Each
+/// step removes one field entirely, except the `AllButFirst` steps, which keep the first
+/// value. Never removed: name, family, given, the first mobile, the temporary number and its
+/// expiry; company goes last of all.
+pub use crate::fields::{drop_order, DropStep};
 
 fn drop_step(card: &mut Card, field: Field, step: DropStep) -> bool {
-    fn list(v: &mut Vec<impl Sized>, step: DropStep) -> bool {
-        let keep = if step == DropStep::All { 0 } else { 1 };
-        let changed = v.len() > keep;
-        v.truncate(keep);
-        changed
-    }
-    fn text(s: &mut String) -> bool {
-        let changed = !s.is_empty();
-        s.clear();
-        changed
-    }
-    match field {
-        Field::Avatar => card.avatar.take().is_some(),
-        Field::Bulletin => text(&mut card.bulletin),
-        Field::Address => list(&mut card.address, step),
-        Field::Website => list(&mut card.website, step),
-        Field::Industry => text(&mut card.industry),
-        Field::Msn => text(&mut card.msn),
-        Field::Aliwangwang => text(&mut card.aliwangwang),
-        Field::Weibo => text(&mut card.weibo),
-        Field::Dingtalk => text(&mut card.dingtalk),
-        Field::Fax => list(&mut card.fax, step),
-        Field::Phone => list(&mut card.phone, step),
-        Field::Email => list(&mut card.email, step),
-        Field::Mobile => list(&mut card.mobile, DropStep::AllButFirst),
-        Field::Qq => text(&mut card.qq),
-        Field::Wechat => text(&mut card.wechat),
-        Field::Title => text(&mut card.title),
-        Field::Company => text(&mut card.company),
-        Field::Name | Field::Family | Field::Given | Field::TempNumber | Field::TempUntil => false,
+    let keep = if step == DropStep::All { 0 } else { 1 };
+    match field.spec().slot {
+        Slot::Text(..) | Slot::Extra => {
+            let changed = card.text(field).is_some_and(|v| !v.is_empty());
+            card.put_text(field, String::new());
+            changed
+        }
+        Slot::List(_, get) => {
+            let v = get(card);
+            let changed = v.len() > keep;
+            v.truncate(keep);
+            changed
+        }
+        Slot::Address => {
+            let changed = card.address.len() > keep;
+            card.address.truncate(keep);
+            changed
+        }
+        Slot::Avatar => card.avatar.take().is_some(),
+        Slot::Time => false,
     }
 }
 
@@ -319,7 +285,7 @@ pub fn open_copy(
 }
 
 /// Seals `src.card` — or, if its compact record (plus the flag byte) is larger than
-/// `fits` allows, a copy with optional fields dropped in [`DROP_ORDER`] (company last) — as
+/// `fits` allows, a copy with optional fields dropped in [`drop_order`] (company last) — as
 /// `src.version` under `secret`. `None` when even the minimal copy does not fit.
 pub fn fit_copy(
     src: &CopySource<'_>,
@@ -328,10 +294,7 @@ pub fn fit_copy(
 ) -> Result<Option<FittedCopy>, ExchangeError> {
     let mut card = src.card.clone();
     let mut dropped: Vec<Field> = Vec::new();
-    let mut steps = DROP_ORDER
-        .iter()
-        .copied()
-        .chain(std::iter::once((Field::Company, DropStep::All)));
+    let mut steps = drop_order().into_iter();
     loop {
         if fits(1 + compact_len(&card)) {
             let record = seal_copy(&card, src.keys, secret, src.version)?;
@@ -726,29 +689,6 @@ pub fn decode_scanned_text(text: &str, region: Region) -> Result<Received, Excha
 // Compact binary card (the plaintext of offline copies)
 
 // Field codes: stable, never reused. Multi-valued fields repeat their code per value.
-const C_NAME: u8 = 1;
-const C_FAMILY: u8 = 2;
-const C_GIVEN: u8 = 3;
-const C_AVATAR: u8 = 4;
-const C_COMPANY: u8 = 5;
-const C_TITLE: u8 = 6;
-const C_INDUSTRY: u8 = 7;
-const C_MOBILE: u8 = 8;
-const C_PHONE: u8 = 9;
-const C_FAX: u8 = 10;
-const C_EMAIL: u8 = 11;
-const C_ADDRESS: u8 = 12;
-const C_WEBSITE: u8 = 13;
-const C_QQ: u8 = 14;
-const C_WECHAT: u8 = 15;
-const C_ALIWANGWANG: u8 = 16;
-const C_MSN: u8 = 17;
-const C_WEIBO: u8 = 18;
-const C_DINGTALK: u8 = 19;
-const C_BULLETIN: u8 = 20;
-const C_TEMP_NUMBER: u8 = 21;
-const C_TEMP_UNTIL: u8 = 22;
-
 fn put_varint(out: &mut Vec<u8>, mut n: usize) {
     while n >= 0x80 {
         out.push((n as u8 & 0x7F) | 0x80);
@@ -777,58 +717,52 @@ pub fn compact_card(card: &Card) -> Vec<u8> {
             put_bytes(out, s.as_bytes());
         }
     };
-    text(&mut out, C_NAME, &card.name);
-    text(&mut out, C_FAMILY, &card.family);
-    text(&mut out, C_GIVEN, &card.given);
-    if let Some(a) = &card.avatar {
-        let mut v = Vec::with_capacity(a.mime.len() + a.data.len() + 2);
-        put_bytes(&mut v, a.mime.as_bytes());
-        v.extend_from_slice(&a.data);
-        out.push(C_AVATAR);
-        put_bytes(&mut out, &v);
-    }
-    text(&mut out, C_COMPANY, &card.company);
-    text(&mut out, C_TITLE, &card.title);
-    text(&mut out, C_INDUSTRY, &card.industry);
-    for (code, list) in [
-        (C_MOBILE, &card.mobile),
-        (C_PHONE, &card.phone),
-        (C_FAX, &card.fax),
-        (C_EMAIL, &card.email),
-    ] {
-        for v in list {
-            text(&mut out, code, v);
+    let mut specs: Vec<&FieldSpec> = FIELDS.iter().collect();
+    specs.sort_by_key(|s| s.compact);
+    for spec in specs {
+        let code = spec.compact;
+        match spec.slot {
+            Slot::Text(..) | Slot::Extra => {
+                text(&mut out, code, card.text(spec.field).unwrap_or(""))
+            }
+            Slot::List(get, _) => {
+                for v in get(card) {
+                    text(&mut out, code, v);
+                }
+            }
+            Slot::Avatar => {
+                if let Some(a) = &card.avatar {
+                    let mut v = Vec::with_capacity(a.mime.len() + a.data.len() + 2);
+                    put_bytes(&mut v, a.mime.as_bytes());
+                    v.extend_from_slice(&a.data);
+                    out.push(code);
+                    put_bytes(&mut out, &v);
+                }
+            }
+            Slot::Address => {
+                for a in &card.address {
+                    let mut v = Vec::new();
+                    for p in [
+                        &a.po_box,
+                        &a.extended,
+                        &a.street,
+                        &a.locality,
+                        &a.region,
+                        &a.postal_code,
+                        &a.country,
+                    ] {
+                        put_bytes(&mut v, p.as_bytes());
+                    }
+                    out.push(code);
+                    put_bytes(&mut out, &v);
+                }
+            }
+            Slot::Time => {
+                if let Some(t) = card.temp_until {
+                    text(&mut out, code, &t.to_rfc3339());
+                }
+            }
         }
-    }
-    for a in &card.address {
-        let mut v = Vec::new();
-        for p in [
-            &a.po_box,
-            &a.extended,
-            &a.street,
-            &a.locality,
-            &a.region,
-            &a.postal_code,
-            &a.country,
-        ] {
-            put_bytes(&mut v, p.as_bytes());
-        }
-        out.push(C_ADDRESS);
-        put_bytes(&mut out, &v);
-    }
-    for v in &card.website {
-        text(&mut out, C_WEBSITE, v);
-    }
-    text(&mut out, C_QQ, &card.qq);
-    text(&mut out, C_WECHAT, &card.wechat);
-    text(&mut out, C_ALIWANGWANG, &card.aliwangwang);
-    text(&mut out, C_MSN, &card.msn);
-    text(&mut out, C_WEIBO, &card.weibo);
-    text(&mut out, C_DINGTALK, &card.dingtalk);
-    text(&mut out, C_BULLETIN, &card.bulletin);
-    text(&mut out, C_TEMP_NUMBER, &card.temp_number);
-    if let Some(t) = card.temp_until {
-        text(&mut out, C_TEMP_UNTIL, &t.to_rfc3339());
     }
     out
 }
@@ -891,51 +825,32 @@ pub fn parse_compact_card(bytes: &[u8]) -> Result<Card, String> {
                 Ok(())
             }
         };
-        match code {
-            C_NAME | C_FAMILY | C_GIVEN | C_COMPANY | C_TITLE | C_INDUSTRY | C_QQ | C_WECHAT
-            | C_ALIWANGWANG | C_MSN | C_WEIBO | C_DINGTALK | C_BULLETIN | C_TEMP_NUMBER => {
+        let Some(spec) = fields::by_compact(code) else {
+            // A field of a newer app: skip it.
+            r.chunk()?;
+            continue;
+        };
+        match spec.slot {
+            Slot::Text(..) | Slot::Extra => {
                 single(&mut seen)?;
                 let v = r.text()?;
-                let slot = match code {
-                    C_NAME => &mut card.name,
-                    C_FAMILY => &mut card.family,
-                    C_GIVEN => &mut card.given,
-                    C_COMPANY => &mut card.company,
-                    C_TITLE => &mut card.title,
-                    C_INDUSTRY => &mut card.industry,
-                    C_QQ => &mut card.qq,
-                    C_WECHAT => &mut card.wechat,
-                    C_ALIWANGWANG => &mut card.aliwangwang,
-                    C_MSN => &mut card.msn,
-                    C_WEIBO => &mut card.weibo,
-                    C_DINGTALK => &mut card.dingtalk,
-                    C_BULLETIN => &mut card.bulletin,
-                    _ => &mut card.temp_number,
-                };
-                *slot = v;
+                card.put_text(spec.field, v);
             }
-            C_MOBILE | C_PHONE | C_FAX | C_EMAIL | C_WEBSITE => {
+            Slot::List(_, get) => {
                 let v = r.text()?;
-                let list = match code {
-                    C_MOBILE => &mut card.mobile,
-                    C_PHONE => &mut card.phone,
-                    C_FAX => &mut card.fax,
-                    C_EMAIL => &mut card.email,
-                    _ => &mut card.website,
-                };
                 // Empty values are never written; one read is dropped, as the writer would.
                 if !v.is_empty() {
-                    list.push(v);
+                    get(&mut card).push(v);
                 }
             }
-            C_TEMP_UNTIL => {
+            Slot::Time => {
                 single(&mut seen)?;
                 let v = r.text()?;
                 let t = DateTime::parse_from_rfc3339(&v)
                     .map_err(|e| format!("byte {at}: temp_until {v:?}: {e}"))?;
                 card.temp_until = Some(t.with_timezone(&Utc));
             }
-            C_AVATAR => {
+            Slot::Avatar => {
                 single(&mut seen)?;
                 let v = r.chunk()?;
                 let mut inner = Reader { bytes: v, pos: 0 };
@@ -945,7 +860,7 @@ pub fn parse_compact_card(bytes: &[u8]) -> Result<Card, String> {
                     data: v[inner.pos..].to_vec(),
                 });
             }
-            C_ADDRESS => {
+            Slot::Address => {
                 let v = r.chunk()?;
                 let mut inner = Reader { bytes: v, pos: 0 };
                 let mut parts: [String; 7] = Default::default();
@@ -965,10 +880,6 @@ pub fn parse_compact_card(bytes: &[u8]) -> Result<Card, String> {
                     postal_code,
                     country,
                 });
-            }
-            _ => {
-                // A field of a newer app: skip it.
-                r.chunk()?;
             }
         }
     }

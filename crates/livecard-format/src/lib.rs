@@ -9,12 +9,11 @@ pub mod contact_text;
 pub mod crypto;
 #[cfg(feature = "secret")]
 pub mod exchange;
-#[cfg(feature = "secret")]
-pub mod inbox;
+pub mod fields;
 pub mod mecard;
 pub mod ndef;
 pub mod nfc_answer;
 pub mod vcard;
 pub mod wire;
 
-pub use card::{Address, Avatar, Card, CardError, Field, FieldError, InboxKey, Limits, Region};
+pub use card::{Address, Avatar, Card, CardError, Field, FieldError, Limits, Region};

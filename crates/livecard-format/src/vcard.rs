@@ -67,6 +67,7 @@ use crate::card::{
     normalize_phone_lenient, normalize_url, sniff_image, split_name, Address, Avatar, Card, Field,
     Limits, Region,
 };
+use crate::fields::{FieldSpec, Kind, Length, FIELDS};
 use lex::{split_structured, unescape, RawCard, RawProp};
 pub use lex::{MAX_INPUT_BYTES, MAX_LINE_BYTES};
 
@@ -181,10 +182,9 @@ impl Builder {
         if v.is_empty() {
             return None;
         }
-        let max = if field == Field::Bulletin {
-            self.limits.bulletin_chars
-        } else {
-            self.limits.text_chars
+        let max = match field.spec().length {
+            Length::Bulletin => self.limits.bulletin_chars,
+            Length::Text => self.limits.text_chars,
         };
         let n = v.chars().count();
         if n > max {
@@ -202,27 +202,14 @@ impl Builder {
         let Some(v) = self.fit(line, field, v) else {
             return;
         };
-        let slot = match field {
-            Field::Name => &mut self.card.name,
-            Field::Family => &mut self.card.family,
-            Field::Given => &mut self.card.given,
-            Field::Company => &mut self.card.company,
-            Field::Title => &mut self.card.title,
-            Field::Industry => &mut self.card.industry,
-            Field::Qq => &mut self.card.qq,
-            Field::Wechat => &mut self.card.wechat,
-            Field::Aliwangwang => &mut self.card.aliwangwang,
-            Field::Msn => &mut self.card.msn,
-            Field::Weibo => &mut self.card.weibo,
-            Field::Dingtalk => &mut self.card.dingtalk,
-            Field::Bulletin => &mut self.card.bulletin,
-            Field::TempNumber => &mut self.card.temp_number,
-            _ => return,
+        let held = match self.card.text(field) {
+            Some(held) => held.to_string(),
+            None => return,
         };
-        if slot.is_empty() {
-            *slot = v;
-        } else if *slot != v {
-            let w = format!("second {field} {v:?} not kept (the card keeps {slot:?})");
+        if held.is_empty() {
+            self.card.put_text(field, v);
+        } else if held != v {
+            let w = format!("second {field} {v:?} not kept (the card keeps {held:?})");
             self.warn(line, w);
         }
     }
@@ -233,13 +220,8 @@ impl Builder {
             return;
         };
         let max = self.limits.values_per_field;
-        let list = match field {
-            Field::Mobile => &mut self.card.mobile,
-            Field::Phone => &mut self.card.phone,
-            Field::Fax => &mut self.card.fax,
-            Field::Email => &mut self.card.email,
-            Field::Website => &mut self.card.website,
-            _ => return,
+        let Some(list) = self.card.list_mut(field) else {
+            return;
         };
         if list.contains(&v) {
             return;
@@ -425,21 +407,9 @@ fn group_labels(
     Ok(labels)
 }
 
-/// The messenger a service name or URI scheme stands for.
+/// The messenger a service name or URI scheme stands for (the field table's handles).
 fn messenger(name: &str) -> Option<Field> {
-    let n = name.trim().to_ascii_lowercase();
-    let n = n.strip_prefix("x-").unwrap_or(&n);
-    match n {
-        "qq" | "tencent" | "mqq" | "tencentqq" => Some(Field::Qq),
-        "wechat" | "weixin" | "微信" => Some(Field::Wechat),
-        "weibo" | "sinaweibo" | "sina weibo" | "微博" => Some(Field::Weibo),
-        "aliwangwang" | "wangwang" | "aliim" | "旺旺" | "阿里旺旺" => {
-            Some(Field::Aliwangwang)
-        }
-        "dingtalk" | "钉钉" => Some(Field::Dingtalk),
-        "msn" | "msnim" | "windows live" => Some(Field::Msn),
-        _ => None,
-    }
+    Field::from_service(name)
 }
 
 fn percent_decode(s: &str) -> String {
@@ -603,10 +573,9 @@ fn import_card(raw: &RawCard, region: Region) -> Result<Imported, VcardError> {
                     }
                 }
             }
-            "X-QQ" | "X-WECHAT" | "X-WEIXIN" | "X-WEIBO" | "X-ALIWANGWANG" | "X-DINGTALK"
-            | "X-MSN" => {
+            name if name.starts_with("X-") && messenger(name).is_some() => {
                 let v = unescape(&p.text(&mut w)?);
-                if let Some(f) = messenger(&p.name) {
+                if let Some(f) = messenger(name) {
                     b.single(line, f, &v);
                 }
             }
@@ -852,26 +821,24 @@ pub fn to_vcard(card: &Card) -> String {
     if !card.bulletin.is_empty() {
         line(format!("NOTE:{}", esc(&card.bulletin)));
     }
-    let messengers = [
-        ("QQ", "x-apple", "X-QQ", &card.qq),
-        ("WeChat", "x-apple", "X-WECHAT", &card.wechat),
-        ("Weibo", "x-apple", "X-WEIBO", &card.weibo),
-        ("AliWangwang", "x-apple", "X-ALIWANGWANG", &card.aliwangwang),
-        ("DingTalk", "x-apple", "X-DINGTALK", &card.dingtalk),
-        ("MSN", "msnim", "X-MSN", &card.msn),
-    ];
-    for (service, scheme, _, v) in &messengers {
-        if !v.is_empty() {
+    // The messengers and other handles of the field table: an IMPP line as Apple Contacts
+    // writes custom services (when the row names a service), then the X- property.
+    let handles: Vec<(&FieldSpec, &str)> = FIELDS
+        .iter()
+        .filter(|s| s.kind == Kind::Handle && s.vcard.starts_with("X-"))
+        .filter_map(|s| Some((s, card.text(s.field)?)))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    for (spec, v) in &handles {
+        if let Some((service, scheme)) = spec.impp {
             line(format!(
                 "IMPP;X-SERVICE-TYPE={service}:{scheme}:{}",
                 uri_part(v)
             ));
         }
     }
-    for (_, _, x, v) in &messengers {
-        if !v.is_empty() {
-            line(format!("{x}:{}", esc(v)));
-        }
+    for (spec, v) in &handles {
+        line(format!("{}:{}", spec.vcard, esc(v)));
     }
     if !card.industry.is_empty() {
         line(format!("X-LIVECARD-INDUSTRY:{}", esc(&card.industry)));

@@ -71,6 +71,8 @@ fn full_card() -> Card {
         bulletin: "新品上市，欢迎咨询; call me: 10% off, \\o/".into(),
         temp_number: "+8613700137000".into(),
         temp_until: Some("2026-11-25T10:00:00.250Z".parse::<DateTime<Utc>>().unwrap()),
+        // `extra` (table fields added later) and `inbox` (not a user field).
+        ..Default::default()
     }
 }
 
