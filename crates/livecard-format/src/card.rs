@@ -57,6 +57,51 @@ pub struct Card {
     /// members are ignored as before.
     #[serde(flatten, with = "extra_serde")]
     pub extra: BTreeMap<String, String>,
+    /// The card's inbox key (issue 16, "send mine back"): not a user field (not in
+    /// [`Field`]); set by the owner's client when it publishes. A malformed member is read as
+    /// absent, so a future shape never makes the card unreadable.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "inbox_lenient"
+    )]
+    pub inbox: Option<InboxKey>,
+}
+
+/// A card's inbox public key (X25519): the compact JSON member `"inbox": {"key": "<32 bytes
+/// base64url>"}`. Whoever holds the card can seal a message to it (`crypto::inbox`); only the
+/// owner, who keeps the private half, can open it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxKey {
+    #[serde(with = "b64url_32")]
+    pub key: [u8; 32],
+}
+
+impl InboxKey {
+    /// The key id the server knows this key by (first 16 bytes of its SHA-256).
+    pub fn key_id(&self) -> crate::wire::InboxKeyId {
+        crate::wire::InboxKeyId::from_public_key(&self.key)
+    }
+}
+
+fn inbox_lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<InboxKey>, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).ok())
+}
+
+mod b64url_32 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::wire::b64url_encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let s = String::deserialize(d)?;
+        let bytes = crate::wire::b64url_decode(&s).map_err(serde::de::Error::custom)?;
+        <[u8; 32]>::try_from(bytes.as_slice())
+            .map_err(|_| serde::de::Error::custom("expected 32 bytes"))
+    }
 }
 
 /// A small image, stored inline.

@@ -10,10 +10,12 @@ pub mod crypto;
 #[cfg(feature = "secret")]
 pub mod exchange;
 pub mod fields;
+#[cfg(feature = "secret")]
+pub mod inbox;
 pub mod mecard;
 pub mod ndef;
 pub mod nfc_answer;
 pub mod vcard;
 pub mod wire;
 
-pub use card::{Address, Avatar, Card, CardError, Field, FieldError, Limits, Region};
+pub use card::{Address, Avatar, Card, CardError, Field, FieldError, InboxKey, Limits, Region};
