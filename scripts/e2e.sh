@@ -56,7 +56,8 @@ echo "== e2e: UI (npm ci, vitest, build)"
   fi
   npm run --silent check
   npm test --silent
-  npm run --silent build
+  # --mode e2e keeps the test hooks (window.__livecardDev) that the production build drops.
+  npm run --silent build -- --mode e2e
 )
 
 echo "== e2e: app (cargo build -p livecard-app, embeds ui/dist), sync server and CLI"

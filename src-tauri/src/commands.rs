@@ -18,7 +18,8 @@ use crate::AppState;
 pub struct AppInfo {
     pub version: String,
     pub data_dir: String,
-    /// LIVECARD_DEV_HOOKS=1: the UI exposes test hooks (inject an accelerometer trace).
+    /// Debug builds with LIVECARD_DEV_HOOKS=1: the UI exposes test hooks (inject an
+    /// accelerometer trace). Always false in a release build.
     pub dev_hooks: bool,
     /// `desktop`, `android` or `ios`.
     pub platform: &'static str,
@@ -31,12 +32,23 @@ pub struct AppInfo {
     pub biometric: bool,
 }
 
+/// TEST HOOK, debug builds only (release builds have no such variable).
+#[cfg(debug_assertions)]
+fn dev_hooks() -> bool {
+    std::env::var("LIVECARD_DEV_HOOKS").is_ok_and(|v| v == "1")
+}
+
+#[cfg(not(debug_assertions))]
+fn dev_hooks() -> bool {
+    false
+}
+
 #[tauri::command]
 pub fn app_info(state: State<'_, AppState>) -> AppInfo {
     AppInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         data_dir: state.data_dir.display().to_string(),
-        dev_hooks: std::env::var("LIVECARD_DEV_HOOKS").is_ok_and(|v| v == "1"),
+        dev_hooks: dev_hooks(),
         platform: match crate::live::PLATFORM {
             livecard_actions::Platform::Android => "android",
             livecard_actions::Platform::Ios => "ios",

@@ -507,9 +507,21 @@ pub struct Exported {
     pub count: usize,
 }
 
-/// LIVECARD_EXPORT_DIR: save exports there without asking (kiosk set-ups and the end-to-end
-/// tests, which cannot click a native dialog). Unset: the system's save dialog.
+/// TEST HOOK, debug builds only: LIVECARD_EXPORT_DIR saves exports there without asking (the
+/// end-to-end tests cannot click a native dialog). Unset, and always in a release build: the
+/// system's save dialog.
+#[cfg(debug_assertions)]
 pub const EXPORT_DIR_ENV: &str = "LIVECARD_EXPORT_DIR";
+
+#[cfg(debug_assertions)]
+fn test_export_dir() -> Option<std::ffi::OsString> {
+    std::env::var_os(EXPORT_DIR_ENV).filter(|d| !d.is_empty())
+}
+
+#[cfg(not(debug_assertions))]
+fn test_export_dir() -> Option<std::ffi::OsString> {
+    None
+}
 
 /// Every received card as one vCard 4.0 file and how many it holds.
 pub async fn cards_vcf(core: &Core) -> CommandResult<(Vec<u8>, usize)> {
@@ -529,7 +541,7 @@ pub(crate) fn save(
     filter: (&str, &[&str]),
     bytes: &[u8],
 ) -> CommandResult<Option<String>> {
-    if let Some(dir) = std::env::var_os(EXPORT_DIR_ENV).filter(|d| !d.is_empty()) {
+    if let Some(dir) = test_export_dir() {
         let path = std::path::Path::new(&dir).join(name);
         std::fs::write(&path, bytes)?;
         return Ok(Some(path.display().to_string()));

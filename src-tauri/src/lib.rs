@@ -65,10 +65,10 @@ impl AppState {
         let mut core = livecard_core::Core::open(data_dir, livecard_format::Region::default())
             .await?
             .with_server(server);
-        // The OS keystore unless LIVECARD_KEYSTORE names another (as the CLI does; the E2E
-        // tests use a file store because headless Linux has no session keyring).
-        if std::env::var_os(livecard_core::keystore::KEYSTORE_ENV).is_some() {
-            core = core.with_secrets(livecard_core::keystore::from_env()?);
+        // The OS keystore; debug builds only: the one LIVECARD_KEYSTORE names (as the CLI
+        // does; most E2E tests use a file store, one runs the real keystore).
+        if let Some(store) = livecard_core::keystore::test_override()? {
+            core = core.with_secrets(store);
         }
         Ok(AppState {
             core: RwLock::new(Arc::new(core)),

@@ -321,9 +321,9 @@ async fn run(cli: Cli) -> Result<()> {
         .await
         .with_context(|| format!("opening the store in {}", dir.display()))?
         .with_server(cli.server.clone());
-    // The OS keystore unless LIVECARD_KEYSTORE names another (tests: insecure-file:<dir>).
-    if std::env::var_os(livecard_core::keystore::KEYSTORE_ENV).is_some() {
-        core = core.with_secrets(livecard_core::keystore::from_env()?);
+    // The OS keystore; debug builds only: the one LIVECARD_KEYSTORE names (tests).
+    if let Some(store) = livecard_core::keystore::test_override()? {
+        core = core.with_secrets(store);
     }
     let pin = cli.pin.clone();
     if !matches!(cli.command, Command::Lock(_)) {

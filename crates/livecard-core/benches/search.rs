@@ -75,7 +75,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = rt.block_on(async {
         let store = Store::open(dir.path()).await.expect("open");
-        let cards = livecard_core::testdata::generate(CARDS)
+        let cards = livecard_testdata::generate(CARDS)
             .into_iter()
             .map(|c| (c, Vec::new()))
             .collect();

@@ -9,9 +9,10 @@
 //!   product and the CLI use. Note: keyutils keys live in the session/persistent keyring and do
 //!   not survive a reboot on every system — `livecard keys export` is the backup.
 //! * [`MemoryStore`]: a map in memory, for unit tests.
-//! * [`InsecureFileStore`]: one file per secret in a directory, **test-only** (the two-device
-//!   test runs two CLI "devices" in one VM). Selected only by the explicit environment value
-//!   `LIVECARD_KEYSTORE=insecure-file:<dir>`, and its name says what it is.
+//! * [`InsecureFileStore`]: one file per secret in a directory. The tests choose it with
+//!   `LIVECARD_KEYSTORE=insecure-file:<dir>` (the two-device test runs two CLI "devices" in one
+//!   VM) — a **test hook that exists only in debug builds** ([`test_override`]; release builds
+//!   read no such variable, `scripts/check-release.sh` checks the bytes).
 //!
 //! The core opens [`LazyOsStore`]: the OS keystore, except on a desktop Linux whose kernel
 //! keyring refuses access (headless VMs, containers, CI): there the secrets go to files of mode
@@ -33,7 +34,9 @@ use crate::error::{CoreError, Result};
 /// The keyring "service" all livecard secrets are filed under.
 pub const SERVICE: &str = "livecard";
 
-/// The environment variable that selects a keystore (`os`, or `insecure-file:<dir>` for tests).
+/// The environment variable that selects a keystore in debug builds (`os`, `memory`, or
+/// `insecure-file:<dir>` for tests). Release builds do not have it.
+#[cfg(debug_assertions)]
 pub const KEYSTORE_ENV: &str = "LIVECARD_KEYSTORE";
 
 /// Named secret bytes.
@@ -278,6 +281,8 @@ fn os_err(store: &str, e: keyring_core::Error) -> CoreError {
 
 /// The keystore named by `spec`: `os` (or empty) for the OS keystore, `insecure-file:<dir>`
 /// for the test-only file store, `memory` for a store that forgets everything at exit.
+/// Debug builds only (a test hook).
+#[cfg(debug_assertions)]
 pub fn from_spec(spec: &str) -> Result<Arc<dyn SecretStore>> {
     let spec = spec.trim();
     if spec.is_empty() || spec == "os" {
@@ -299,9 +304,22 @@ pub fn from_spec(spec: &str) -> Result<Arc<dyn SecretStore>> {
     )))
 }
 
-/// The keystore chosen by `LIVECARD_KEYSTORE` (default: the OS keystore).
+/// The keystore chosen by `LIVECARD_KEYSTORE` (default: the OS keystore). Debug builds only.
+#[cfg(debug_assertions)]
 pub fn from_env() -> Result<Arc<dyn SecretStore>> {
     from_spec(&std::env::var(KEYSTORE_ENV).unwrap_or_default())
+}
+
+/// TEST HOOK for the shells (CLI, app): in a debug build, the keystore `LIVECARD_KEYSTORE`
+/// names when it is set; `None` otherwise — and always `None` in a release build, which has no
+/// such variable, no spec parser and no way to pick the file store (see ARCHITECTURE.md
+/// "no test hooks in release builds").
+pub fn test_override() -> Result<Option<Arc<dyn SecretStore>>> {
+    #[cfg(debug_assertions)]
+    if std::env::var_os(KEYSTORE_ENV).is_some() {
+        return from_env().map(Some);
+    }
+    Ok(None)
 }
 
 /// A store that opens the OS keystore on first use, so that opening the core never fails
@@ -477,6 +495,7 @@ mod tests {
         }
     }
 
+    #[cfg(debug_assertions)]
     #[test]
     fn spec_parsing() {
         assert!(from_spec("memory").is_ok());

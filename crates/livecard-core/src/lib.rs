@@ -22,8 +22,6 @@ pub mod receive;
 pub mod search;
 pub mod store;
 pub mod sync;
-#[doc(hidden)]
-pub mod testdata;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -94,7 +92,7 @@ impl Core {
     }
 
     /// Uses `secrets` for the owner's keys instead of the OS keystore (tests, or
-    /// [`keystore::from_env`]).
+    /// [`keystore::test_override`] in debug builds).
     pub fn with_secrets(mut self, secrets: Arc<dyn SecretStore>) -> Core {
         self.secrets = secrets;
         self

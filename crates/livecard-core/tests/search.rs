@@ -28,7 +28,7 @@ fn planted(name: &str, mobile: &str, email: &str, company: &str, title: &str) ->
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).await.unwrap();
-    let mut cards: Vec<(Card, Vec<String>)> = livecard_core::testdata::generate(10_000)
+    let mut cards: Vec<(Card, Vec<String>)> = livecard_testdata::generate(10_000)
         .into_iter()
         .map(|c| (c, Vec::new()))
         .collect();
