@@ -32,6 +32,7 @@ use tower_http::trace::TraceLayer;
 
 pub mod api;
 pub mod body_check;
+pub mod changes;
 pub mod config;
 pub mod conn;
 pub mod error;
@@ -50,6 +51,8 @@ type Limiter = GovernorConfig<PeerIpKeyExtractor, NoOpMiddleware>;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// The store's change feed (changes.rs): watch streams and the version cache subscribe.
+    pub changes: changes::ChangeFeed,
     pub config: Arc<Config>,
     pub metrics: Arc<metrics::Metrics>,
     limiter: Option<Arc<Limiter>>,
@@ -80,6 +83,7 @@ impl AppState {
             Some(Arc::new(built))
         };
         Ok(AppState {
+            changes: store.changes().clone(),
             store,
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),

@@ -11,6 +11,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use livecard_format::wire::{CardId, SealedRecord, Tombstone, NONCE_BYTES};
 
+use crate::changes::ChangeFeed;
+
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "sqlite")]
@@ -166,6 +168,9 @@ pub struct Counts {
 pub trait Store: Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
+    /// The change feed this store's writes arrive on (`changes.rs`): published after commit on
+    /// SQLite; on PostgreSQL from the `LISTEN` connection, writes of every server process.
+    fn changes(&self) -> &ChangeFeed;
     /// The record or tombstone of `id`.
     async fn get(&self, id: &CardId) -> Result<Option<Stored>, StoreError>;
     /// Only the version of `id` (for conditional GETs).

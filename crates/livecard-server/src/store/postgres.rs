@@ -10,6 +10,8 @@ use async_trait::async_trait;
 use livecard_format::wire::{CardId, SealedRecord, Tombstone};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+use crate::changes::{spawn_pg_listener, ChangeFeed};
+
 use super::{
     classify_delete, classify_put, now_ms, Counts, DeleteOutcome, PutOutcome, Row, Store,
     StoreError, Stored, VersionInfo,
@@ -19,6 +21,15 @@ const COLUMNS: &str = "id, public_key, version, nonce, ciphertext, signature, de
 
 pub struct PgStore {
     pool: PgPool,
+    /// Fed by the `LISTEN livecard_changes` task (changes.rs) with every server's writes.
+    feed: ChangeFeed,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
 }
 
 impl PgStore {
@@ -36,7 +47,13 @@ impl PgStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PgStore { pool })
+        let feed = ChangeFeed::new();
+        let listener = spawn_pg_listener(&pool, feed.clone()).await?;
+        Ok(PgStore {
+            pool,
+            feed,
+            listener,
+        })
     }
 
     async fn row(&self, id: &str) -> Result<Option<Row>, StoreError> {
@@ -57,6 +74,10 @@ fn id_strings(ids: &[CardId]) -> Vec<String> {
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    fn changes(&self) -> &ChangeFeed {
+        &self.feed
     }
 
     async fn get(&self, id: &CardId) -> Result<Option<Stored>, StoreError> {

@@ -12,6 +12,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use crate::changes::{Change, ChangeFeed};
+
 use super::{
     classify_delete, classify_put, ids_json, now_ms, Counts, DeleteOutcome, PutOutcome, Row, Store,
     StoreError, Stored, VersionInfo,
@@ -21,6 +23,8 @@ const COLUMNS: &str = "id, public_key, version, nonce, ciphertext, signature, de
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One process owns the file: a committed write is published here (changes.rs).
+    feed: ChangeFeed,
 }
 
 impl SqliteStore {
@@ -47,7 +51,10 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            feed: ChangeFeed::new(),
+        })
     }
 
     async fn row(&self, id: &str) -> Result<Option<Row>, StoreError> {
@@ -64,6 +71,10 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn changes(&self) -> &ChangeFeed {
+        &self.feed
     }
 
     async fn get(&self, id: &CardId) -> Result<Option<Stored>, StoreError> {
@@ -102,6 +113,10 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await?;
         if inserted.rows_affected() == 1 {
+            self.feed.publish(Change::Version {
+                id: r.id.clone(),
+                version: r.version,
+            });
             return Ok(PutOutcome::Created);
         }
         let updated = sqlx::query(
@@ -119,6 +134,10 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await?;
         if updated.rows_affected() == 1 {
+            self.feed.publish(Change::Version {
+                id: r.id.clone(),
+                version: r.version,
+            });
             return Ok(PutOutcome::Updated);
         }
         classify_put(self.row(r.id.as_str()).await?, &r.public_key)
@@ -138,6 +157,10 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await?;
         if updated.rows_affected() == 1 {
+            self.feed.publish(Change::Gone {
+                id: t.id.clone(),
+                version: t.version,
+            });
             return Ok(DeleteOutcome::Deleted);
         }
         classify_delete(self.row(t.id.as_str()).await?, &t.public_key)
