@@ -1,10 +1,8 @@
 //! Commands: a thin map from the webview onto [`livecard_core::Core`]. Each returns
 //! `Result<T, CommandError>`, which the UI receives as `{kind, message, fields?}`.
 
-use livecard_core::{
-    apply_edits, AddReport, CardSummary, Core, CoreError, Edit, OwnCard, ReceivedCard, Sort,
-};
-use livecard_format::{Card, Field, FieldError, Region};
+use livecard_core::{AddReport, CardSummary, Core, CoreError, OwnCard, ReceivedCard, Sort};
+use livecard_format::{Card, Region};
 use serde::Serialize;
 use tauri::State;
 
@@ -102,105 +100,7 @@ pub async fn me_save(state: State<'_, AppState>, card: Card) -> CommandResult<Ow
 }
 
 pub async fn me_save_in(core: &Core, card: Card) -> CommandResult<OwnCard> {
-    let current = me_get_in(core).await?.map(|c| c.card).unwrap_or_default();
-    let groups = edits_from(&current, &card);
-    // Check each field on its own first so the editor can mark all bad fields, not just
-    // the first one the core meets.
-    let mut errors: Vec<FieldError> = Vec::new();
-    for group in &groups {
-        let mut scratch = current.clone();
-        if let Err(e) = apply_edits(&mut scratch, group, core.region()) {
-            match e {
-                CoreError::InvalidField(fe) => errors.push(fe),
-                other => return Err(other.into()),
-            }
-        }
-    }
-    if !errors.is_empty() {
-        let message = errors
-            .iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(CommandError {
-            kind: "invalid_input".into(),
-            message,
-            fields: errors,
-        });
-    }
-    let edits: Vec<Edit> = groups.into_iter().flatten().collect();
-    Ok(core.edit_own(None, &edits).await?)
-}
-
-/// The edits that turn `current` into `wanted`, one group per field. Addresses arrive
-/// structured; unchanged ones are left alone so their parts survive, changed ones are
-/// entered as lines.
-pub fn edits_from(current: &Card, wanted: &Card) -> Vec<Vec<Edit>> {
-    let mut groups = Vec::new();
-    let single = [
-        (Field::Name, &wanted.name, &current.name),
-        (Field::Company, &wanted.company, &current.company),
-        (Field::Title, &wanted.title, &current.title),
-        (Field::Industry, &wanted.industry, &current.industry),
-        (Field::Qq, &wanted.qq, &current.qq),
-        (Field::Wechat, &wanted.wechat, &current.wechat),
-        (
-            Field::Aliwangwang,
-            &wanted.aliwangwang,
-            &current.aliwangwang,
-        ),
-        (Field::Msn, &wanted.msn, &current.msn),
-        (Field::Weibo, &wanted.weibo, &current.weibo),
-        (Field::Dingtalk, &wanted.dingtalk, &current.dingtalk),
-        (Field::Bulletin, &wanted.bulletin, &current.bulletin),
-        (Field::TempNumber, &wanted.temp_number, &current.temp_number),
-    ];
-    for (field, want, have) in single {
-        if want != have {
-            groups.push(vec![Edit::set(field, want.as_str())]);
-        }
-    }
-    if wanted.temp_until != current.temp_until {
-        let v = wanted
-            .temp_until
-            .map(|t| t.to_rfc3339())
-            .unwrap_or_default();
-        groups.push(vec![Edit::set(Field::TempUntil, v)]);
-    }
-    let multi = [
-        (Field::Mobile, &wanted.mobile, &current.mobile),
-        (Field::Phone, &wanted.phone, &current.phone),
-        (Field::Fax, &wanted.fax, &current.fax),
-        (Field::Email, &wanted.email, &current.email),
-        (Field::Website, &wanted.website, &current.website),
-    ];
-    for (field, want, have) in multi {
-        if want != have {
-            groups.push(list_edits(field, want.iter().map(String::as_str)));
-        }
-    }
-    if wanted.avatar != current.avatar {
-        groups.push(vec![match &wanted.avatar {
-            Some(a) => Edit {
-                op: livecard_core::EditOp::Set,
-                field: Field::Avatar,
-                value: livecard_core::EditValue::Image(a.data.clone()),
-            },
-            None => Edit::set(Field::Avatar, ""),
-        }]);
-    }
-    if wanted.address != current.address {
-        let lines: Vec<String> = wanted.address.iter().map(|a| a.to_line()).collect();
-        groups.push(list_edits(Field::Address, lines.iter().map(String::as_str)));
-    }
-    groups
-}
-
-fn list_edits<'a>(field: Field, values: impl Iterator<Item = &'a str>) -> Vec<Edit> {
-    let values: Vec<&str> = values.filter(|v| !v.trim().is_empty()).collect();
-    let mut out = vec![Edit::set(field, values.first().copied().unwrap_or(""))];
-    out.extend(values.iter().skip(1).map(|v| Edit::add(field, *v)));
-    out
+    Ok(core.save_own(None, &card).await?)
 }
 
 /// Patent claim 2: a new own card from a received one, made the default so the editor
@@ -219,33 +119,7 @@ pub fn validate_field(field: String, value: String) -> CommandResult<String> {
 }
 
 pub fn check_field(field: &str, value: &str, region: Region) -> CommandResult<String> {
-    let f: Field = field.parse()?;
-    if f == Field::Avatar {
-        return Err(CommandError::invalid(
-            "the avatar is set from an image file",
-        ));
-    }
-    let mut card = Card::default();
-    card.set(f, value, region)?;
-    if f == Field::Address {
-        return Ok(card
-            .address
-            .first()
-            .map(|a| a.to_line())
-            .unwrap_or_default());
-    }
-    let json =
-        serde_json::to_value(&card).map_err(|e| CommandError::new("internal", e.to_string()))?;
-    Ok(match &json[f.as_str()] {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Array(a) => match a.first() {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-            None => String::new(),
-        },
-        serde_json::Value::Null => String::new(),
-        other => other.to_string(),
-    })
+    Ok(livecard_core::check_field(field, value, region)?)
 }
 
 // ------------------------------------------------------------------ received cards
@@ -304,7 +178,7 @@ pub async fn card_delete(state: State<'_, AppState>, id: String) -> CommandResul
 // ------------------------------------------------------------------ import
 
 /// The largest file the UI may hand over (the webview reads it; no fs permission).
-pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
+pub use livecard_core::MAX_IMPORT_BYTES;
 
 /// Import the bytes of a .vcf file (or any vCard/MeCard text) as received cards.
 #[tauri::command]
@@ -319,14 +193,7 @@ pub async fn import_text(state: State<'_, AppState>, text: String) -> CommandRes
 }
 
 pub async fn import_in(core: &Core, bytes: &[u8]) -> CommandResult<AddReport> {
-    if bytes.len() > MAX_IMPORT_BYTES {
-        return Err(CommandError::invalid(format!(
-            "the file is {} MiB; at most {} MiB can be imported at once",
-            bytes.len() / (1024 * 1024),
-            MAX_IMPORT_BYTES / (1024 * 1024)
-        )));
-    }
-    Ok(core.add_contacts(bytes).await?)
+    Ok(core.import_contacts(bytes).await?)
 }
 
 #[cfg(test)]
@@ -439,23 +306,6 @@ mod tests {
         card.avatar = None;
         let me = me_save_in(&core, card).await.unwrap();
         assert!(me.card.avatar.is_none());
-    }
-
-    #[test]
-    fn unchanged_structured_addresses_are_not_rewritten() {
-        let current = Card {
-            address: vec![livecard_format::Address {
-                street: "1 Main St".into(),
-                locality: "Springfield".into(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        };
-        let mut wanted = current.clone();
-        wanted.title = "CEO".into();
-        let groups = edits_from(&current, &wanted);
-        assert_eq!(groups.len(), 1);
-        assert_eq!(groups[0][0].field, Field::Title);
     }
 
     #[tokio::test]

@@ -9,7 +9,7 @@
 //! `livecard_format::nfc_answer`), the export bytes.
 
 use livecard_core::{AddReport, Core, KeysImported, Source};
-use livecard_format::exchange::{self, CopySource, Tag};
+use livecard_format::exchange::Tag;
 use livecard_format::ndef::{self, Record, Tnf};
 use livecard_format::nfc_answer::{self, NfcAnswer, NfcAnswerError};
 use serde::{Deserialize, Serialize};
@@ -46,20 +46,7 @@ pub async fn add_scanned_text(
 }
 
 pub async fn add_scanned_in(core: &Core, text: &str, source: Source) -> CommandResult<AddReport> {
-    if text.len() > crate::commands::MAX_IMPORT_BYTES {
-        return Err(CommandError::invalid(
-            "the text is too long (at most 10 MiB)",
-        ));
-    }
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(CommandError::invalid("nothing to add: the text is empty"));
-    }
-    let added = core.add_scanned(text, source).await?;
-    Ok(AddReport {
-        added,
-        skipped: Vec::new(),
-    })
+    Ok(core.add_text(text, source).await?)
 }
 
 // ------------------------------------------------------------------ NFC
@@ -130,19 +117,7 @@ fn answer_error(e: NfcAnswerError) -> CommandError {
 /// The records to write for my card on a tag with `tag`'s room: the share link and, when it
 /// fits, the signed offline copy. A tag too small for the link: kind `nfc_too_small`.
 pub async fn records_for_tag(core: &Core, tag: Tag) -> CommandResult<(Vec<RawRecord>, NfcWritten)> {
-    let share = core.own_share(None).await?;
-    let src = CopySource {
-        card: &share.card,
-        keys: &share.keys,
-        version: share.version,
-    };
-    let payload = exchange::nfc_message(&share.link, Some(&src), tag).map_err(|e| match e {
-        exchange::ExchangeError::LinkTooBig { .. } => CommandError::new(
-            "nfc_too_small",
-            format!("{e} / 标签太小，连分享链接都放不下，请换一个更大的标签"),
-        ),
-        other => CommandError::new("nfc", other.to_string()),
-    })?;
+    let payload = core.nfc_message(None, tag).await?;
     let records = ndef::decode_message(&payload.bytes)
         .map_err(|e| CommandError::new("internal", e.to_string()))?
         .into_iter()
@@ -600,12 +575,7 @@ pub async fn export_key_backup(
 ) -> CommandResult<Exported> {
     let core = state.core();
     let bytes = core.export_keys(&passphrase).await?;
-    let mut count = 0;
-    for own in core.own_cards().await? {
-        if core.share_link(Some(&own.id)).await.is_ok() {
-            count += 1;
-        }
-    }
+    let count = core.published_count().await?;
     let path = tauri::async_runtime::spawn_blocking(move || {
         save(
             &app,

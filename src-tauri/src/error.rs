@@ -73,6 +73,29 @@ impl From<std::io::Error> for CommandError {
     }
 }
 
+/// The kinds only the app's commands answer (the core's are `livecard_core::error::KINDS`; the
+/// NFC answer's are `nfc_empty`, `nfc_not_ndef`, `nfc_bad_answer`). Together they make the UI's
+/// generated `ErrorKind` type (`tests/ipc_types.rs`). A new kind goes here too.
+pub const APP_KINDS: &[&str] = &[
+    "internal",
+    "io",
+    "corrupt",
+    "share",
+    "unsupported",
+    "gestures_off",
+    "biometric_failed",
+    "nfc",
+    "nfc_cancelled",
+    "nfc_locked",
+    "nfc_not_ndef",
+    "nfc_empty",
+    "nfc_bad_answer",
+    "nfc_off",
+    "nfc_tag_lost",
+    "nfc_timeout",
+    "nfc_verify_failed",
+];
+
 /// Result of every command.
 pub type CommandResult<T> = Result<T, CommandError>;
 

@@ -118,6 +118,80 @@ fn effective_server(settings: &settings::SettingsStore, over: Option<&str>) -> O
         .filter(|u| !u.trim().is_empty())
 }
 
+/// The commands the webview may call, listed once: the handler and [`COMMANDS`] (their names,
+/// generated into `ui/src/lib/generated/ipc.ts` so the UI cannot call a name that does not
+/// exist; `tests/ipc_types.rs` fails on drift).
+macro_rules! app_commands {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        /// Every command's name, in registration order.
+        pub const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+
+        fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($module::$name),*]
+        }
+    };
+}
+
+app_commands![
+    commands::app_info,
+    commands::settings_get,
+    commands::settings_set,
+    commands::validate_field,
+    commands::me_get,
+    commands::me_save,
+    commands::me_from_received,
+    commands::cards_list,
+    commands::cards_search,
+    commands::card_open,
+    commands::card_set_notes,
+    commands::card_add_tag,
+    commands::card_remove_tag,
+    commands::card_delete,
+    commands::import_vcf,
+    commands::import_text,
+    commands::lock_status,
+    commands::lock_unlock,
+    commands::lock_set_pin,
+    commands::lock_remove,
+    commands::lock_now,
+    commands::lock_set_auto,
+    commands::lock_set_wipe_after,
+    commands::lock_recover_from_backup,
+    commands::lock_start_over,
+    device::add_scanned_text,
+    device::nfc_read,
+    device::nfc_write_my_card,
+    device::nfc_cancel,
+    device::lock_biometric_status,
+    device::lock_set_biometric,
+    device::lock_unlock_biometric,
+    device::export_cards,
+    device::export_key_backup,
+    device::import_key_backup,
+    live::me_share,
+    live::me_offline_qr,
+    live::me_publish,
+    live::me_reset_link,
+    live::add_link,
+    live::add_qr_image,
+    live::decode_qr_frame,
+    share::share_link,
+    share::share_vcf,
+    share::sms_link_url,
+    live::card_view,
+    live::card_refresh,
+    live::sync_now,
+    live::sync_status,
+    live::card_actions,
+    live::action_fallbacks,
+    live::action_labels,
+    live::gesture_start,
+    live::gesture_stop,
+    live::gesture_feed,
+    incoming::incoming_take,
+    incoming::incoming_status,
+];
+
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     let builder = tauri::Builder::default();
@@ -191,65 +265,7 @@ pub fn run() {
                 }
             }
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::settings_get,
-            commands::settings_set,
-            commands::validate_field,
-            commands::me_get,
-            commands::me_save,
-            commands::me_from_received,
-            commands::cards_list,
-            commands::cards_search,
-            commands::card_open,
-            commands::card_set_notes,
-            commands::card_add_tag,
-            commands::card_remove_tag,
-            commands::card_delete,
-            commands::import_vcf,
-            commands::import_text,
-            commands::lock_status,
-            commands::lock_unlock,
-            commands::lock_set_pin,
-            commands::lock_remove,
-            commands::lock_now,
-            commands::lock_set_auto,
-            commands::lock_set_wipe_after,
-            commands::lock_recover_from_backup,
-            commands::lock_start_over,
-            device::add_scanned_text,
-            device::nfc_read,
-            device::nfc_write_my_card,
-            device::nfc_cancel,
-            device::lock_biometric_status,
-            device::lock_set_biometric,
-            device::lock_unlock_biometric,
-            device::export_cards,
-            device::export_key_backup,
-            device::import_key_backup,
-            live::me_share,
-            live::me_offline_qr,
-            live::me_publish,
-            live::me_reset_link,
-            live::add_link,
-            live::add_qr_image,
-            live::decode_qr_frame,
-            share::share_link,
-            share::share_vcf,
-            share::sms_link_url,
-            live::card_view,
-            live::card_refresh,
-            live::sync_now,
-            live::sync_status,
-            live::card_actions,
-            live::action_fallbacks,
-            live::action_labels,
-            live::gesture_start,
-            live::gesture_stop,
-            live::gesture_feed,
-            incoming::incoming_take,
-            incoming::incoming_status,
-        ])
+        .invoke_handler(handler())
         .run(tauri::generate_context!());
     if let Err(e) = result {
         eprintln!("livecard could not start: {e}");

@@ -11,7 +11,8 @@ use livecard_actions::{
     GestureClassifier, GestureConfig, GestureMapping, Platform, Sample,
 };
 use livecard_core::{
-    AddOutcome, AddReport, Change, Core, CoreError, ReceivedCard, Refresh, SyncReport,
+    AddOutcome, AddReport, Change, Core, CoreError, PublishState, ReceivedCard, Refresh,
+    ShareState, SyncReport,
 };
 use serde::Serialize;
 use tauri::State;
@@ -44,16 +45,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 // ------------------------------------------------------------------ my card: share and publish
 
-/// What the "my card" screen shows about sharing.
+/// What the "my card" screen shows about sharing: the core's [`ShareState`] and whether a
+/// server is configured.
 #[derive(Debug, Clone, Serialize)]
 pub struct MyShare {
-    pub published: bool,
-    /// The share link (holds the share secret in its fragment).
-    pub link: Option<String>,
-    /// The link's QR code as an SVG document.
-    pub qr_svg: Option<String>,
-    /// Own-card writes waiting to be uploaded.
-    pub pending: usize,
+    #[serde(flatten)]
+    pub share: ShareState,
     /// A server is configured.
     pub has_server: bool,
 }
@@ -64,55 +61,23 @@ pub async fn me_share(state: State<'_, AppState>) -> CommandResult<MyShare> {
 }
 
 pub async fn me_share_in(core: &Core, has_server: bool) -> CommandResult<MyShare> {
-    let pending = core.outbox_len().await?;
-    match core.share_link(None).await {
-        Ok(link) => {
-            let text = link.to_string();
-            let svg = livecard_core::qr::qr_svg(&text)
-                .map_err(|e| CommandError::new("qr", e.to_string()))?;
-            Ok(MyShare {
-                published: true,
-                link: Some(text),
-                qr_svg: Some(svg),
-                pending,
-                has_server,
-            })
-        }
-        // Not published yet (or no own card).
-        Err(CoreError::InvalidInput(_)) | Err(CoreError::NoOwnCard) => Ok(MyShare {
-            published: false,
-            link: None,
-            qr_svg: None,
-            pending,
-            has_server,
-        }),
-        Err(e) => Err(e.into()),
-    }
+    Ok(MyShare {
+        share: core.share_state(None).await?,
+        has_server,
+    })
 }
 
-/// The QR code of the link plus an offline copy of the card (readable without a network).
+/// The QR code (SVG) of the link plus an offline copy of the card, within the offline-QR
+/// budget (optional fields such as the avatar left out to fit; the CLI's `me qr-offline`
+/// makes the same).
 #[tauri::command]
 pub async fn me_offline_qr(state: State<'_, AppState>) -> CommandResult<String> {
-    let share = state.core().own_share(None).await?;
-    let record = share.seal()?;
-    let text = livecard_format::exchange::offline_qr_text(&share.link, &record);
-    livecard_core::qr::qr_svg(&text).map_err(|e| CommandError::new("qr", e.to_string()))
+    me_offline_qr_in(&state.core()).await
 }
 
-/// What publishing did, as the UI shows it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum PublishState {
-    Published {
-        link: String,
-        version: u64,
-    },
-    /// Offline: the write waits in the outbox for the next sync.
-    Waiting {
-        message: String,
-    },
-    /// No server configured: the card stays on this phone.
-    NoServer,
+pub async fn me_offline_qr_in(core: &Core) -> CommandResult<String> {
+    let q = core.offline_qr(None).await?;
+    Ok(livecard_core::qr::qr_svg(&q.text).map_err(CoreError::Qr)?)
 }
 
 #[tauri::command]
@@ -121,15 +86,7 @@ pub async fn me_publish(state: State<'_, AppState>) -> CommandResult<PublishStat
 }
 
 pub async fn publish_in(core: &Core) -> CommandResult<PublishState> {
-    match core.publish(None).await {
-        Ok(p) => Ok(PublishState::Published {
-            link: p.link,
-            version: p.version,
-        }),
-        Err(CoreError::Offline(message)) => Ok(PublishState::Waiting { message }),
-        Err(CoreError::NoServer) => Ok(PublishState::NoServer),
-        Err(e) => Err(e.into()),
-    }
+    Ok(core.publish_state(None).await?)
 }
 
 /// New share link: holders of the old one keep their copy and stop receiving updates.
@@ -449,7 +406,7 @@ mod tests {
                 livecard_core::keystore::MemoryStore::new(),
             ));
         let s = me_share_in(&core, false).await.unwrap();
-        assert!(!s.published && s.link.is_none());
+        assert!(!s.share.published && s.share.link.is_none());
         crate::commands::me_save_in(
             &core,
             livecard_format::Card {

@@ -1,20 +1,13 @@
-//! Exchange commands: QR codes and NFC tag bytes of the own card, and `add` of a QR image or
-//! NFC bytes. Encoding/decoding is `livecard_format::exchange` and `livecard_core::qr`.
+//! Exchange commands: QR codes and NFC tag bytes of the own card, and `add` of a file. Each is a
+//! few lines over a `Core` method (the budgets, drop order and file kinds live in the core).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Result};
-use livecard_core::{AddOutcome, Core, Source};
-use livecard_format::exchange::{self, CopySource, Tag};
+use anyhow::{anyhow, Result};
+use livecard_core::{AddOutcome, Core};
+use livecard_format::exchange::Tag;
 
 use crate::{note_status, read, write};
-
-fn fields(f: &[livecard_format::Field]) -> String {
-    f.iter()
-        .map(|f| f.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// `me qr --png FILE [--svg FILE]`: the share link's QR code (stdout: terminal rendering when
 /// no file is given).
@@ -50,13 +43,7 @@ pub async fn me_qr(
 /// `me nfc --out FILE [--tag …]`: the NDEF message to write to a tag.
 pub async fn me_nfc(core: &Core, card: Option<&str>, out: &Path, tag: &str) -> Result<()> {
     let tag: Tag = tag.parse().map_err(|e| anyhow!("--tag: {e}"))?;
-    let share = core.own_share(card).await?;
-    let src = CopySource {
-        card: &share.card,
-        keys: &share.keys,
-        version: share.version,
-    };
-    let payload = exchange::nfc_message(&share.link, Some(&src), tag)?;
+    let payload = core.nfc_message(card, tag).await?;
     write(out, &payload.bytes)?;
     if !payload.offline_included {
         eprintln!(
@@ -67,7 +54,7 @@ pub async fn me_nfc(core: &Core, card: Option<&str>, out: &Path, tag: &str) -> R
         eprintln!(
             "note: to fit an {}, the offline copy leaves out: {} (the link brings the full card) / 为适配标签省略了部分字段",
             tag.as_str(),
-            fields(&payload.dropped_fields)
+            payload.dropped_fields.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")
         );
     }
     eprintln!(
@@ -79,69 +66,34 @@ pub async fn me_nfc(core: &Core, card: Option<&str>, out: &Path, tag: &str) -> R
     Ok(())
 }
 
-/// `me qr-offline --png FILE`: a QR holding the link and an offline copy.
+/// `me qr-offline --png FILE`: a QR holding the link and an offline copy (the app's offline
+/// QR is the same `Core::offline_qr`).
 pub async fn me_qr_offline(core: &Core, card: Option<&str>, png: &Path) -> Result<()> {
-    let share = core.own_share(card).await?;
-    let src = CopySource {
-        card: &share.card,
-        keys: &share.keys,
-        version: share.version,
-    };
-    let Some(q) = exchange::offline_qr(&share.link, &src, exchange::OFFLINE_QR_MAX_BYTES)? else {
-        bail!("the card is too large for an offline QR code even with optional fields left out");
-    };
+    let q = core.offline_qr(card).await?;
     write(png, &livecard_core::qr::qr_png(&q.text, 6)?)?;
     if !q.dropped_fields.is_empty() {
         eprintln!(
             "note: the offline QR leaves out: {} / 离线二维码省略了部分字段",
-            fields(&q.dropped_fields)
+            q.dropped_fields.join(", ")
         );
     }
     eprintln!("offline QR written to {} / 已生成离线二维码", png.display());
     Ok(())
 }
 
-fn is_image(path: &Path, bytes: &[u8]) -> bool {
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    matches!(ext.as_str(), "png" | "jpg" | "jpeg")
-        || bytes.starts_with(b"\x89PNG\r\n\x1a\n")
-        || bytes.starts_with(&[0xFF, 0xD8, 0xFF])
-}
-
-fn is_ndef(path: &Path) -> bool {
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    matches!(ext.as_str(), "ndef" | "bin" | "nfc")
-}
-
-/// `add FILE` of a QR image, NFC bytes, or a text file holding a link / offline QR text.
-/// `None`: a contacts file (vCard/MeCard), handled by the caller as before.
-pub async fn add_file(core: &Core, path: &Path) -> Result<Option<Vec<AddOutcome>>> {
+/// `add FILE`: a QR image, NFC bytes, a text file holding a link / offline QR text, or a
+/// vCard/MeCard file (`Core::add_file` tells them apart).
+pub async fn add_file(core: &Core, path: &Path) -> Result<Vec<AddOutcome>> {
     let bytes = read(path)?;
-    let outcomes = if is_image(path, &bytes) {
-        let report = core.add_qr_image(&bytes).await?;
-        for s in &report.skipped {
-            eprintln!("skipped a QR code / 跳过一个二维码: {s}");
+    let report = core.add_file(&path.to_string_lossy(), &bytes).await?;
+    for s in &report.skipped {
+        eprintln!("warning: skipped {s}");
+    }
+    for o in &report.added {
+        for w in &o.warnings {
+            eprintln!("warning: {w}");
         }
-        report.added
-    } else if is_ndef(path) {
-        core.add_nfc(&bytes).await?
-    } else {
-        let text = String::from_utf8_lossy(&bytes);
-        let head = text.trim_start().to_ascii_lowercase();
-        if head.starts_with("http://") || head.starts_with("https://") || head.starts_with("lc1:") {
-            core.add_scanned(text.trim(), Source::Link).await?
-        } else {
-            return Ok(None);
-        }
-    };
-    for o in &outcomes {
         note_status(o);
     }
-    Ok(Some(outcomes))
+    Ok(report.added)
 }

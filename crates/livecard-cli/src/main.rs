@@ -373,13 +373,7 @@ async fn run(cli: Cli) -> Result<()> {
                     outcomes.iter().for_each(note_status);
                     outcomes
                 }
-                (None, Some(input)) => match add_input(&core, &input).await? {
-                    Some(o) => o,
-                    None => {
-                        let bytes = read(Path::new(&input))?;
-                        add_contacts(&core, &bytes).await?
-                    }
-                },
+                (None, Some(input)) => add_input(&core, &input).await?,
                 (None, None) => bail!("add: give a LINK or FILE, or --nfc-json FILE"),
             };
             if json {
@@ -668,21 +662,6 @@ async fn run_me(core: &Core, cmd: MeCommand) -> Result<()> {
     }
 }
 
-/// Adds static cards from vCard/MeCard bytes, printing notes and warnings.
-async fn add_contacts(core: &Core, bytes: &[u8]) -> Result<Vec<livecard_core::AddOutcome>> {
-    let report = core.add_contacts(bytes).await?;
-    for s in &report.skipped {
-        eprintln!("warning: skipped {s}");
-    }
-    for o in &report.added {
-        for w in &o.warnings {
-            eprintln!("warning: {w}");
-        }
-        note_status(o);
-    }
-    Ok(report.added)
-}
-
 fn note_status(o: &livecard_core::AddOutcome) {
     match o.status {
         AddStatus::Added => {}
@@ -697,14 +676,14 @@ fn note_status(o: &livecard_core::AddOutcome) {
     }
 }
 
-/// `add` of a share link, a QR image or NFC bytes; `None` for a contacts file.
-async fn add_input(core: &Core, input: &str) -> Result<Option<Vec<livecard_core::AddOutcome>>> {
+/// `add` of a share link (when no file has that name), else of a file.
+async fn add_input(core: &Core, input: &str) -> Result<Vec<livecard_core::AddOutcome>> {
     let t = input.trim();
     let lower = t.to_ascii_lowercase();
     if (lower.starts_with("https://") || lower.starts_with("http://")) && !Path::new(t).exists() {
         let o = core.add_link(t).await?;
         note_status(&o);
-        return Ok(Some(vec![o]));
+        return Ok(vec![o]);
     }
     exchange::add_file(core, Path::new(t)).await
 }

@@ -83,6 +83,13 @@ pub enum CoreError {
     /// (kind `no_qr_code`), or not a PNG/JPEG image (kind `invalid_input`).
     #[error("{0} / {zh}", zh = .0.message_zh())]
     Qr(crate::qr::QrError),
+    /// Something does not fit where it has to go (an offline QR code of the card even with
+    /// optional fields left out). Kind `too_large`.
+    #[error("{0}")]
+    TooLarge(String),
+    /// An NFC tag too small for even the share link. Kind `nfc_too_small`.
+    #[error("{0}")]
+    TagTooSmall(String),
     /// Too many wrong PINs with wipe-after-N on: the received cards were erased. Kind `wiped`.
     #[error("too many wrong PINs: {erased} received cards were erased / PIN 码错误次数过多，已清除 {erased} 张收到的名片")]
     Wiped { erased: u64 },
@@ -130,6 +137,38 @@ impl From<sqlx::migrate::MigrateError> for CoreError {
     }
 }
 
+/// Every kind [`CoreError::kind`] answers (a contract: the UI's generated `ErrorKind` type and
+/// the i18n catalogue are made from this list). A new kind goes here too.
+pub const KINDS: &[&str] = &[
+    "not_found",
+    "invalid_input",
+    "import_failed",
+    "storage",
+    "offline",
+    "server",
+    "refused",
+    "keystore",
+    "no_server",
+    "wrong_passphrase",
+    // The PIN lock's own codes (`livecard_lock::LockError::code`; `wipe_required` is `locked`).
+    "locked",
+    "no_pin",
+    "invalid_pin",
+    "wrong_pin",
+    "must_wait",
+    "current_pin_required",
+    "wipe_after_out_of_range",
+    "biometric_off",
+    "corrupt_state",
+    "hash",
+    "keys_missing",
+    "keys_present",
+    "wiped",
+    "too_large",
+    "nfc_too_small",
+    "no_qr_code",
+];
+
 impl CoreError {
     /// A stable snake_case name for the kind of error, for the UI and scripts.
     pub fn kind(&self) -> &'static str {
@@ -158,6 +197,8 @@ impl CoreError {
             CoreError::LockStateMissing { .. } => "keys_missing",
             CoreError::KeysNotMissing => "keys_present",
             CoreError::Wiped { .. } => "wiped",
+            CoreError::TooLarge(_) => "too_large",
+            CoreError::TagTooSmall(_) => "nfc_too_small",
             CoreError::Qr(e) => match e {
                 crate::qr::QrError::NoQrCode | crate::qr::QrError::Unreadable(_) => "no_qr_code",
                 _ => "invalid_input",
@@ -209,3 +250,55 @@ impl Serialize for CoreError {
 }
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod kinds_tests {
+    use super::*;
+    use livecard_lock::LockError;
+
+    #[test]
+    fn every_kind_answered_is_listed_in_kinds() {
+        let samples = [
+            CoreError::NotFound {
+                what: "card",
+                id: "x".into(),
+            },
+            CoreError::NoOwnCard,
+            CoreError::InvalidInput(String::new()),
+            CoreError::ImportFailed(String::new()),
+            CoreError::Storage(sqlx::Error::RowNotFound),
+            CoreError::corrupt("x", "y"),
+            CoreError::Offline(String::new()),
+            CoreError::Server {
+                code: String::new(),
+                message: String::new(),
+            },
+            CoreError::Refused(String::new()),
+            CoreError::Keystore(String::new()),
+            CoreError::NoServer,
+            CoreError::WrongPassphrase,
+            CoreError::Lock(LockError::NoPin),
+            CoreError::Lock(LockError::Locked),
+            CoreError::Lock(LockError::WipeRequired),
+            CoreError::Lock(LockError::MustWait { wait_secs: 1 }),
+            CoreError::Lock(LockError::CurrentPinRequired),
+            CoreError::Lock(LockError::BiometricOff),
+            CoreError::LockStateMissing {
+                store: String::new(),
+            },
+            CoreError::KeysNotMissing,
+            CoreError::Qr(crate::qr::QrError::NoQrCode),
+            CoreError::Qr(crate::qr::QrError::TooLong(1)),
+            CoreError::TooLarge(String::new()),
+            CoreError::TagTooSmall(String::new()),
+            CoreError::Wiped { erased: 0 },
+        ];
+        for e in &samples {
+            assert!(KINDS.contains(&e.kind()), "{:?} is not in KINDS", e.kind());
+        }
+        let mut sorted = KINDS.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), KINDS.len(), "a kind is listed twice");
+    }
+}

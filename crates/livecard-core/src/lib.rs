@@ -7,9 +7,12 @@
 //! that returns, exports or changes card data first checks the PIN lock and fails with an error
 //! of kind `locked` while it is locked (see [`lock`]).
 
+pub mod adding;
 pub mod api;
 pub mod backup;
+pub mod editor;
 pub mod error;
+pub mod handover;
 pub mod import;
 pub mod keys;
 pub mod keystore;
@@ -28,8 +31,11 @@ use std::sync::Arc;
 
 use livecard_format::{vcard, Card, Field, Limits, Region};
 
+pub use adding::{FileKind, MAX_IMPORT_BYTES};
 pub use backup::KeysImported;
+pub use editor::{check_field, edits_from};
 pub use error::{CoreError, Result};
+pub use handover::{OfflineQr, PublishState, ShareState};
 pub use keystore::SecretStore;
 pub use livecard_lock::{Clock, LockStatus, ManualClock};
 pub use model::{

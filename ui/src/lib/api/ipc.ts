@@ -1,6 +1,12 @@
 // The one door to the Rust side. Feature modules in this folder call `call()`; nothing
 // else in the UI imports `invoke`.
 import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
+import type { Command, ErrorKind } from '../generated/ipc';
+
+export type { Command, ErrorKind };
+
+/** Kinds the UI raises itself (file checks and the camera), not the Rust side. */
+export type UiErrorKind = 'too_big' | 'scan' | 'camera_denied';
 
 /** One refused value, as the core's FieldError serialises. */
 export interface FieldError {
@@ -10,9 +16,9 @@ export interface FieldError {
 
 /** What every command rejects with: the shell's CommandError ({kind, message, fields?}). */
 export class ApiError extends Error {
-  readonly kind: string;
+  readonly kind: ErrorKind | UiErrorKind;
   readonly fields: FieldError[];
-  constructor(kind: string, message: string, fields: FieldError[] = []) {
+  constructor(kind: ErrorKind | UiErrorKind, message: string, fields: FieldError[] = []) {
     super(message);
     this.name = 'ApiError';
     this.kind = kind;
@@ -33,31 +39,33 @@ function toApiError(e: unknown): ApiError {
     if (fields.length === 0 && typeof o.field === 'string') {
       fields = [{ field: o.field, message: String(o.message) }];
     }
-    return new ApiError(String(o.kind), String(o.message), fields);
+    // The Rust side answers only the kinds of the generated ErrorKind (ipc_types test).
+    return new ApiError(String(o.kind) as ErrorKind, String(o.message), fields);
   }
   // A command that is not registered, or an IPC failure, rejects with a plain string.
   return new ApiError('internal', typeof e === 'string' ? e : String(e));
 }
 
 type KindListener = (e: ApiError) => void;
-const kindListeners = new Map<string, Set<KindListener>>();
+const kindListeners = new Map<ErrorKind, Set<KindListener>>();
 
 /** Hear every error of one kind from any command (the lock screen listens for `locked`).
  *  Returns the function that stops listening. */
-export function onErrorKind(kind: string, fn: KindListener): () => void {
+export function onErrorKind(kind: ErrorKind, fn: KindListener): () => void {
   let set = kindListeners.get(kind);
   if (!set) kindListeners.set(kind, (set = new Set()));
   set.add(fn);
   return () => set.delete(fn);
 }
 
-/** `args`: named arguments, or raw bytes (a Uint8Array) sent as the request body. */
-export async function call<T>(cmd: string, args?: InvokeArgs): Promise<T> {
+/** `cmd`: a registered command (the generated `Command` names); `args`: named arguments, or
+ *  raw bytes (a Uint8Array) sent as the request body. */
+export async function call<T>(cmd: Command, args?: InvokeArgs): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
     const err = toApiError(e);
-    for (const fn of kindListeners.get(err.kind) ?? []) fn(err);
+    for (const fn of kindListeners.get(err.kind as ErrorKind) ?? []) fn(err);
     throw err;
   }
 }
