@@ -43,12 +43,26 @@ pub async fn get_card(
 ) -> Result<Response, ApiFailure> {
     let id = path_id(&id)?;
     if headers.contains_key(header::IF_NONE_MATCH) {
-        if let Some(info) = state.store.version(&id).await? {
-            if !info.deleted && not_modified(&headers, info.version) {
-                return Ok(with_etag(
-                    StatusCode::NOT_MODIFIED.into_response(),
-                    info.version,
-                ));
+        // The version from the cache (src/version_cache.rs), else from the database (noted in
+        // the cache). Only a 304 is answered from it; everything else reads the record.
+        let known = match state.versions.get(&id) {
+            Some(c) => {
+                state.metrics.version_cache_hits.inc();
+                Some((c.version, c.deleted))
+            }
+            None => {
+                state.metrics.version_cache_misses.inc();
+                let token = state.versions.fill_token();
+                let info = state.store.version(&id).await?;
+                if let Some(info) = info {
+                    state.versions.fill(token, &id, info.version, info.deleted);
+                }
+                info.map(|i| (i.version, i.deleted))
+            }
+        };
+        if let Some((version, false)) = known {
+            if not_modified(&headers, version) {
+                return Ok(with_etag(StatusCode::NOT_MODIFIED.into_response(), version));
             }
         }
     }
@@ -86,6 +100,7 @@ pub async fn put_card(
         }
         PutOutcome::Gone(t) => return Err(ApiFailure::gone(t)),
     };
+    state.versions.note(&record.id, record.version, false);
     tracing::debug!(id = %record.id, version = record.version, created, "stored record");
     let body = PutResponse {
         id: record.id,
@@ -107,12 +122,15 @@ pub async fn delete_card(
     let id = path_id(&id)?;
     body_check::check_delete(&id, &tombstone)?;
     match state.store.delete(&tombstone).await? {
-        DeleteOutcome::Deleted => Ok(Json(DeleteResponse {
-            id: tombstone.id,
-            version: tombstone.version,
-            deleted: true,
-        })
-        .into_response()),
+        DeleteOutcome::Deleted => {
+            state.versions.note(&tombstone.id, tombstone.version, true);
+            Ok(Json(DeleteResponse {
+                id: tombstone.id,
+                version: tombstone.version,
+                deleted: true,
+            })
+            .into_response())
+        }
         DeleteOutcome::NotFound => Err(ApiFailure::new(
             ErrorCode::NotFound,
             format!("no card {id}"),

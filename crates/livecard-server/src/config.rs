@@ -31,6 +31,10 @@ pub struct Config {
     pub app_links: crate::share_page::AppLinks,
     /// Connection caps and timeouts of the accept loop.
     pub conn: crate::conn::ConnLimits,
+    /// Most ids in the version cache of conditional GETs; 0 = no cache.
+    pub version_cache_entries: usize,
+    /// A cached version older than this is read from the database again.
+    pub version_cache_ttl: Duration,
 }
 
 impl Config {
@@ -48,6 +52,8 @@ impl Config {
             sync_response_bytes: 8 * 1024 * 1024,
             app_links: Default::default(),
             conn: crate::conn::ConnLimits::default(),
+            version_cache_entries: 100_000,
+            version_cache_ttl: Duration::from_secs(30),
         }
     }
 }
@@ -103,6 +109,18 @@ pub struct Cli {
     /// Seconds a kept-alive connection may wait for its next request.
     #[arg(long, env = "LIVECARD_IDLE_TIMEOUT_SECS", default_value_t = 30)]
     pub idle_timeout_secs: u64,
+    /// Most card ids whose version the server keeps in memory for conditional GETs
+    /// (about 100 bytes each); 0 = read every version from the database.
+    #[arg(
+        long,
+        env = "LIVECARD_VERSION_CACHE_ENTRIES",
+        default_value_t = 100_000
+    )]
+    pub version_cache_entries: usize,
+    /// Seconds a cached version is trusted before it is read from the database again
+    /// (other servers' writes arrive sooner, through the change feed).
+    #[arg(long, env = "LIVECARD_VERSION_CACHE_TTL_SECS", default_value_t = 30)]
+    pub version_cache_ttl_secs: u64,
     #[command(flatten)]
     pub app_links: crate::share_page::AppLinksArgs,
 }
@@ -145,6 +163,8 @@ impl Cli {
             header_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
             idle_timeout: Duration::from_secs(self.idle_timeout_secs.max(1)),
         };
+        config.version_cache_entries = self.version_cache_entries;
+        config.version_cache_ttl = Duration::from_secs(self.version_cache_ttl_secs);
         (config, create_dir)
     }
 }

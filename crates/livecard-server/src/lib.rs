@@ -40,6 +40,7 @@ pub mod metrics;
 pub mod share;
 pub mod share_page;
 pub mod store;
+pub mod version_cache;
 
 pub use config::{Cli, Config};
 pub use error::ApiFailure;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub changes: changes::ChangeFeed,
     pub config: Arc<Config>,
     pub metrics: Arc<metrics::Metrics>,
+    /// `id → version` for conditional GETs (version_cache.rs), kept true by the change feed.
+    pub versions: Arc<version_cache::VersionCache>,
     limiter: Option<Arc<Limiter>>,
 }
 
@@ -82,7 +85,13 @@ impl AppState {
                 .ok_or_else(|| ServeError::RateLimit("rate and burst must be positive".into()))?;
             Some(Arc::new(built))
         };
+        let versions = Arc::new(version_cache::VersionCache::new(
+            Some(store.changes().subscribe()),
+            config.version_cache_entries,
+            config.version_cache_ttl,
+        ));
         Ok(AppState {
+            versions,
             changes: store.changes().clone(),
             store,
             config: Arc::new(config),

@@ -34,6 +34,9 @@ pub struct Metrics {
     pub records: Family<StateLabels, Gauge>,
     pub sync_ids: Counter,
     pub sync_changed: Counter,
+    /// Conditional GETs answered from the version cache / read from the database.
+    pub version_cache_hits: Counter,
+    pub version_cache_misses: Counter,
 }
 
 impl Default for Metrics {
@@ -63,12 +66,26 @@ impl Default for Metrics {
             "Changed records sent in batch sync answers",
             sync_changed.clone(),
         );
+        let version_cache_hits = Counter::default();
+        let version_cache_misses = Counter::default();
+        registry.register(
+            "livecard_version_cache_hits",
+            "Conditional GETs whose version came from the in-memory version cache",
+            version_cache_hits.clone(),
+        );
+        registry.register(
+            "livecard_version_cache_misses",
+            "Conditional GETs whose version was read from the database",
+            version_cache_misses.clone(),
+        );
         Metrics {
             registry,
             requests,
             records,
             sync_ids,
             sync_changed,
+            version_cache_hits,
+            version_cache_misses,
         }
     }
 }
