@@ -13,6 +13,7 @@ pub mod backup;
 pub mod editor;
 pub mod error;
 pub mod handover;
+pub mod i18n;
 pub mod import;
 pub mod keys;
 pub mod keystore;
