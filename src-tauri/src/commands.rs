@@ -137,6 +137,22 @@ pub async fn cards_search(
     Ok(state.core().search(&query, None).await?)
 }
 
+/// One window of the card list or of a search's hits: the windowed list asks only for the
+/// rows in view (see [`livecard_core::Core::cards_window`]).
+#[tauri::command]
+pub async fn cards_window(
+    state: State<'_, AppState>,
+    query: String,
+    sort: Sort,
+    offset: usize,
+    limit: usize,
+) -> CommandResult<livecard_core::model::CardWindow> {
+    Ok(state
+        .core()
+        .cards_window(&query, sort, offset, limit)
+        .await?)
+}
+
 /// Open a received card (clears its "changed" badge).
 #[tauri::command]
 pub async fn card_open(state: State<'_, AppState>, id: String) -> CommandResult<ReceivedCard> {

@@ -142,6 +142,7 @@ app_commands![
     commands::me_from_received,
     commands::cards_list,
     commands::cards_search,
+    commands::cards_window,
     commands::card_open,
     commands::card_set_notes,
     commands::card_add_tag,

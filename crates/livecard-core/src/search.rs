@@ -458,6 +458,33 @@ impl SearchIndex {
     }
 }
 
+impl crate::Core {
+    /// One window of what the card list shows: with a query (not only whitespace) its hits
+    /// best first, as [`crate::Core::search`] (`sort` does not apply), else every card in
+    /// `sort` order; the rows at `offset..offset + limit` and how many there are in all. The
+    /// app asks for the rows in view only, so 10,000 cards cost a screenful of JSON per
+    /// keystroke. Refused while the PIN lock is locked, as `search` and `summaries` are.
+    pub async fn cards_window(
+        &self,
+        query: &str,
+        sort: Sort,
+        offset: usize,
+        limit: usize,
+    ) -> crate::Result<CardWindow> {
+        let all = if query.trim().is_empty() {
+            self.summaries(sort).await?
+        } else {
+            self.search(query, None).await?
+        };
+        let total = all.len();
+        Ok(CardWindow {
+            total,
+            offset: offset.min(total),
+            rows: all.into_iter().skip(offset).take(limit).collect(),
+        })
+    }
+}
+
 fn sort_entries(v: &mut [&Entry], sort: Sort) {
     match sort {
         Sort::Name => {

@@ -133,6 +133,10 @@ async fn every_card_method(
         ("list", kind(&core.list(Sort::Name).await)),
         ("summaries", kind(&core.summaries(Sort::Updated).await)),
         ("search", kind(&core.search("li", None).await)),
+        (
+            "cards_window",
+            kind(&core.cards_window("li", Sort::Name, 0, 50).await),
+        ),
         ("get", kind(&core.get(rid).await)),
         ("open_card", kind(&core.open_card(rid).await)),
         ("export_vcf", kind(&core.export_vcf().await)),

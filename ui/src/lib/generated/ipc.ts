@@ -12,6 +12,7 @@ export type Command =
   | 'me_from_received'
   | 'cards_list'
   | 'cards_search'
+  | 'cards_window'
   | 'card_open'
   | 'card_set_notes'
   | 'card_add_tag'
@@ -71,6 +72,7 @@ export const COMMANDS: readonly Command[] = [
   'me_from_received',
   'cards_list',
   'cards_search',
+  'cards_window',
   'card_open',
   'card_set_notes',
   'card_add_tag',
