@@ -10,6 +10,8 @@
 //! concatenates user text into a URL.
 
 use chrono::{DateTime, Utc};
+use livecard_format::card::check_value;
+use livecard_format::fields::{Act, FIELDS};
 use livecard_format::{Address, Card, Field};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
@@ -586,13 +588,42 @@ pub fn actions_for(card: &Card, now: DateTime<Utc>, platform: Platform) -> Vec<F
             out.push(make(v));
         }
     }
-    if !card.msn.trim().is_empty() {
-        // Windows Live Messenger was shut down in 2013; nothing can open an MSN ID any more.
-        out.push(entry(Field::Msn, 0, &card.msn, vec![copy(card.msn.trim())]));
+    // Every other field of the table that offers copy or a web link (MSN: copy only, Windows
+    // Live Messenger was shut down in 2013; fields added through the table, e.g. WeCom).
+    for spec in &FIELDS {
+        let Some(v) = card.text(spec.field).filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        match spec.act {
+            Act::Copy => out.push(entry(spec.field, 0, v, vec![copy(v.trim())])),
+            Act::Link(page) => out.push(link_entry(spec.field, v, page)),
+            _ => {}
+        }
     }
     // Keep the card's field order for single fields: msn sits between aliwangwang and weibo.
     out.sort_by_key(display_rank);
     out
+}
+
+/// A field whose table row opens a web page with the value in place of `{}` (percent-encoded),
+/// plus copy; a value failing the field's check is offered as copy only.
+fn link_entry(field: Field, value: &str, page: &str) -> FieldActions {
+    match check_value(field, value.trim()) {
+        Ok(v) if !v.is_empty() => entry(
+            field,
+            0,
+            value,
+            vec![
+                action(
+                    ActionKind::OpenWeb,
+                    "action.open_web",
+                    Some(page.replace("{}", &enc(&v))),
+                ),
+                copy(value.trim()),
+            ],
+        ),
+        _ => refused(field, 0, value, "refused.invalid_handle"),
+    }
 }
 
 fn display_rank(e: &FieldActions) -> usize {

@@ -48,6 +48,11 @@ pub const LABELS: &[(&str, &str, &str)] = &[
         "网址无效，仅可复制",
     ),
     (
+        "refused.invalid_handle",
+        "Not a valid ID for this service; copy only",
+        "账号格式无效，仅可复制",
+    ),
+    (
         "refused.invalid_weibo",
         "Not a Weibo ID; copy only",
         "微博账号无效，仅可复制",
@@ -69,10 +74,33 @@ pub const LABELS: &[(&str, &str, &str)] = &[
     ("gesture.put_down", "Put down", "放下"),
 ];
 
-/// The text for `key` in `lang` (`"zh…"` → Chinese, anything else → English).
+/// The text for `key` in `lang` (`"zh…"` → Chinese, anything else → English). `field.KEY`
+/// not in [`LABELS`] comes from the field table (`livecard_format::fields`).
 pub fn label(key: &str, lang: &str) -> Option<&'static str> {
     LABELS
         .iter()
         .find(|(k, _, _)| *k == key)
         .map(|(_, en, zh)| if lang.starts_with("zh") { *zh } else { *en })
+        .or_else(|| {
+            let f = livecard_format::Field::ALL
+                .into_iter()
+                .find(|f| key.strip_prefix("field.") == Some(f.as_str()))?;
+            Some(f.spec().label(lang))
+        })
+}
+
+/// Every label in `lang`: [`LABELS`] and the field table's `field.KEY` labels (the app's
+/// `action_labels` command).
+pub fn all(lang: &str) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = livecard_format::fields::FIELDS
+        .iter()
+        .map(|s| (format!("field.{}", s.key()), s.label(lang)))
+        .collect();
+    for (k, _, _) in LABELS {
+        if let Some(text) = label(k, lang) {
+            out.retain(|(have, _)| have != k);
+            out.push((k.to_string(), text));
+        }
+    }
+    out
 }

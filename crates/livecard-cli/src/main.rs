@@ -109,6 +109,13 @@ enum Command {
     },
     /// Delete a received card (with your notes and tags).
     Delete { id: String },
+    /// The card fields (字段): key, kind, vCard property, labels — every key works with
+    /// `me edit --set KEY=VALUE`.
+    Fields {
+        /// The table as JSON: [{"key","kind","multi","vcard","impp","label_zh","label_en",…}].
+        #[arg(long)]
+        json: bool,
+    },
     /// The PIN lock (PIN 码锁).
     #[command(subcommand)]
     Lock(LockCommand),
@@ -316,6 +323,10 @@ fn data_dir(cli: &Cli) -> Result<PathBuf> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    if let Command::Fields { json } = cli.command {
+        // The field table needs no store, keys or PIN.
+        return print_fields(json);
+    }
     let dir = data_dir(&cli)?;
     let mut core = Core::open(&dir, cli.region)
         .await
@@ -331,6 +342,7 @@ async fn run(cli: Cli) -> Result<()> {
     }
     match cli.command {
         Command::Lock(cmd) => run_lock(&core, cmd, pin.as_deref()).await,
+        Command::Fields { json } => print_fields(json),
         Command::Me(me) => run_me(&core, me).await,
         Command::Sync { json } => {
             let r = core.sync().await?;
@@ -778,55 +790,49 @@ fn print_rows(cards: &[ReceivedCard]) -> Result<()> {
     Ok(())
 }
 
-/// Bilingual label + value lines for every non-empty field.
-fn card_lines(card: &Card) -> Vec<(&'static str, String)> {
-    let mut v: Vec<(&'static str, String)> = Vec::new();
-    let mut one = |label: &'static str, s: &str| {
-        if !s.trim().is_empty() {
-            v.push((label, s.to_string()));
+/// `livecard fields`: the field table, as JSON or one line per field.
+fn print_fields(json: bool) -> Result<()> {
+    if json {
+        return print_json(&livecard_format::fields::table_json());
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:<12} {:<9} {:<6} {:<26} label",
+        "key", "kind", "values", "vcard"
+    )?;
+    for s in &livecard_format::fields::FIELDS {
+        let kind = serde_json::to_value(s.kind)?;
+        writeln!(
+            out,
+            "{:<12} {:<9} {:<6} {:<26} {}",
+            s.key(),
+            kind.as_str().unwrap_or(""),
+            if s.multi { "list" } else { "one" },
+            s.vcard,
+            s.label_both()
+        )?;
+    }
+    Ok(())
+}
+
+/// Bilingual label + value lines for every non-empty field, in the field table's order.
+fn card_lines(card: &Card) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = Vec::new();
+    for s in &livecard_format::fields::FIELDS {
+        let values = match s.field {
+            Field::Name => vec![card.display_name()],
+            // Shown in the name line / with the temporary number.
+            Field::Family | Field::Given | Field::TempUntil => continue,
+            Field::TempNumber if !card.temp_number.is_empty() => {
+                let until = card.temp_until.map(|t| t.to_rfc3339()).unwrap_or_default();
+                vec![format!("{} (until/至 {until})", card.temp_number)]
+            }
+            f => card.values(f),
+        };
+        for value in values.into_iter().filter(|x| !x.trim().is_empty()) {
+            v.push((s.label_both(), value));
         }
-    };
-    one("姓名 Name", &card.display_name());
-    one("公司 Company", &card.company);
-    one("职位 Title", &card.title);
-    one("行业 Industry", &card.industry);
-    for m in &card.mobile {
-        one("手机 Mobile", m);
-    }
-    for p in &card.phone {
-        one("电话 Phone", p);
-    }
-    for f in &card.fax {
-        one("传真 Fax", f);
-    }
-    for e in &card.email {
-        one("邮箱 Email", e);
-    }
-    for a in &card.address {
-        one("地址 Address", &a.to_line());
-    }
-    for w in &card.website {
-        one("网站 Website", w);
-    }
-    one("QQ", &card.qq);
-    one("微信 WeChat", &card.wechat);
-    one("微博 Weibo", &card.weibo);
-    one("旺旺 Aliwangwang", &card.aliwangwang);
-    one("MSN", &card.msn);
-    one("钉钉 DingTalk", &card.dingtalk);
-    one("公告 Bulletin", &card.bulletin);
-    if !card.temp_number.is_empty() {
-        let until = card.temp_until.map(|t| t.to_rfc3339()).unwrap_or_default();
-        one(
-            "临时号码 Temporary number",
-            &format!("{} (until/至 {until})", card.temp_number),
-        );
-    }
-    if let Some(a) = &card.avatar {
-        one(
-            "头像 Avatar",
-            &format!("{}, {} bytes", a.mime, a.data.len()),
-        );
     }
     v
 }
@@ -835,7 +841,7 @@ fn print_lines(head: &[(&str, String)], card: &Card) -> Result<()> {
     let mut out = std::io::stdout().lock();
     for (k, v) in head
         .iter()
-        .map(|(k, v)| (*k, v.clone()))
+        .map(|(k, v)| (k.to_string(), v.clone()))
         .chain(card_lines(card))
     {
         writeln!(out, "{k}: {v}")?;

@@ -362,8 +362,9 @@ pub fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }
 
-/// The field table's extra [`Check`] on a trimmed single-line value (empty passes).
-fn check_value(field: Field, v: &str) -> Result<String, FieldError> {
+/// The field table's extra [`Check`] on a trimmed single-line value (empty passes); the
+/// value as stored (a Telegram name without its `@`).
+pub fn check_value(field: Field, v: &str) -> Result<String, FieldError> {
     if v.is_empty() {
         return Ok(String::new());
     }

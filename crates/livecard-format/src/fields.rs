@@ -10,7 +10,7 @@
 //! Everything that lists fields reads this table: `Card::set`/`add`/`validate` (per kind),
 //! vCard import/export of messengers and handles, the offline-copy drop order and compact
 //! codes, the CLI's `--set KEY=VALUE` and `fields`, `show`, the action labels, the share page
-//! (`crates/livecard-server/assets/fields.mjs`) and the app (`ui/src/lib/generated/fields.json`);
+//! (`crates/livecard-server/assets/fields.mjs`) and the app (`ui/src/lib/generated/fields.ts`);
 //! both generated files come from [`table_json`] and a test fails when they drift.
 //!
 //! Adding a single-line text field (a messenger, a handle) is one variant in [`Field`] and one
@@ -532,8 +532,8 @@ pub fn by_compact(code: u8) -> Option<&'static FieldSpec> {
 }
 
 /// The table as the JSON `livecard fields --json` prints and the app and share page read:
-/// `[{"key","kind","multi","vcard","impp","label_zh","label_en","aliases","drop_rank",
-/// "action","link","max_chars"}]`, in display order.
+/// `[{"key","kind","multi","vcard","impp","impp_scheme","label_zh","label_en","aliases",
+/// "drop_rank","action","link","max_chars"}]`, in display order.
 pub fn table_json() -> serde_json::Value {
     let limits = crate::Limits::DEFAULT;
     serde_json::Value::Array(
@@ -546,6 +546,7 @@ pub fn table_json() -> serde_json::Value {
                     "multi": s.multi,
                     "vcard": s.vcard,
                     "impp": s.impp.map(|(svc, _)| svc),
+                    "impp_scheme": s.impp.map(|(_, scheme)| scheme),
                     "label_zh": s.label_zh,
                     "label_en": s.label_en,
                     "aliases": s.aliases,
@@ -567,6 +568,16 @@ pub fn table_json_pretty() -> String {
     let mut s = serde_json::to_string_pretty(&table_json()).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// The app's module (`ui/src/lib/generated/fields.ts`): the table `as const`, so the UI's
+/// field-name types come from it.
+pub fn ui_module() -> String {
+    format!(
+        "// Generated from crates/livecard-format/src/fields.rs by `cargo test -p livecard-format \
+         --test fields_generated` with LIVECARD_REGENERATE=1. Do not edit.\nexport const FIELDS = {} as const;\n",
+        serde_json::to_string_pretty(&table_json()).unwrap_or_default()
+    )
 }
 
 /// The share page's module (`crates/livecard-server/assets/fields.mjs`).

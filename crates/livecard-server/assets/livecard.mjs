@@ -2,6 +2,10 @@
 // writer. Pure functions over WebCrypto (`globalThis.crypto.subtle`), no DOM: the page
 // (share.mjs) and the Node tests (tests/*.test.mjs) import this same file.
 
+import { FIELDS } from "./fields.mjs";
+
+export { FIELDS };
+
 export const ID_CHARS = 16;
 export const SECRET_CHARS = 26;
 export const SECRET_BYTES = 16;
@@ -260,11 +264,9 @@ export async function openRecord(json, secret, expectedId) {
   return { card: normalizeCard(card), version: rec.version, signature };
 }
 
-const TEXT_FIELDS = [
-  "name", "family", "given", "company", "title", "industry", "qq", "wechat", "aliwangwang",
-  "msn", "weibo", "dingtalk", "bulletin", "temp_number",
-];
-const LIST_FIELDS = ["mobile", "phone", "fax", "email", "website"];
+// From the field table (fields.mjs, generated from crates/livecard-format/src/fields.rs).
+const TEXT_FIELDS = FIELDS.filter((f) => !f.multi && ["text", "handle", "phone"].includes(f.kind)).map((f) => f.key);
+const LIST_FIELDS = FIELDS.filter((f) => f.multi && f.kind !== "address").map((f) => f.key);
 const ADDRESS_PARTS = ["po_box", "extended", "street", "locality", "region", "postal_code", "country"];
 
 /** A card with every member present and of the right type (missing = empty, PROTOCOL §3). */
@@ -406,18 +408,12 @@ export function buildVcard(card) {
     }
   }
   if (card.bulletin) lines.push(`NOTE:${vcardEscape(card.bulletin)}`);
-  const messengers = [
-    ["QQ", "x-apple", "X-QQ", card.qq],
-    ["WeChat", "x-apple", "X-WECHAT", card.wechat],
-    ["Weibo", "x-apple", "X-WEIBO", card.weibo],
-    ["AliWangwang", "x-apple", "X-ALIWANGWANG", card.aliwangwang],
-    ["DingTalk", "x-apple", "X-DINGTALK", card.dingtalk],
-    ["MSN", "msnim", "X-MSN", card.msn],
-  ];
-  for (const [service, scheme, , v] of messengers) {
-    if (v) lines.push(`IMPP;X-SERVICE-TYPE=${service}:${scheme}:${uriPart(v)}`);
+  // The messengers and handles of the field table, as the Rust exporter writes them.
+  const handles = FIELDS.filter((f) => f.kind === "handle" && f.vcard.startsWith("X-") && card[f.key]);
+  for (const f of handles) {
+    if (f.impp) lines.push(`IMPP;X-SERVICE-TYPE=${f.impp}:${f.impp_scheme}:${uriPart(card[f.key])}`);
   }
-  for (const [, , x, v] of messengers) if (v) lines.push(`${x}:${vcardEscape(v)}`);
+  for (const f of handles) lines.push(`${f.vcard}:${vcardEscape(card[f.key])}`);
   if (card.industry) lines.push(`X-LIVECARD-INDUSTRY:${vcardEscape(card.industry)}`);
   if (card.bulletin) lines.push(`X-LIVECARD-BULLETIN:${vcardEscape(card.bulletin)}`);
   if (card.temp_number) lines.push(`X-LIVECARD-TEMP-NUMBER:${vcardEscape(card.temp_number)}`);

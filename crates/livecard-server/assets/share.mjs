@@ -3,7 +3,7 @@
 // Builds the DOM with textContent only (the CSP also requires Trusted Types for script sinks).
 
 import {
-  ShareError, STRINGS, activeTempNumber, addressLine, avatarSrc, buildVcard, displayName,
+  FIELDS, ShareError, STRINGS, activeTempNumber, addressLine, avatarSrc, buildVcard, displayName,
   mailHref, openRecord, parseId, parseSecret, pickLanguage, telHref, vcardFileName, webHref,
 } from "./livecard.mjs";
 
@@ -94,7 +94,15 @@ function render(id, opened) {
   for (const a of card.address) addRow(list, t.address, addressLine(a, lang), "");
   for (const w of card.website) addRow(list, t.website, w, webHref(w));
   addRow(list, t.industry, card.industry, "");
-  for (const f of ["qq", "wechat", "weibo", "aliwangwang", "dingtalk", "msn"]) addRow(list, t[f], card[f], "");
+  // Messengers and handles, in the field table's order with its labels (fields.mjs); a field
+  // whose row opens a web page (Telegram) links to it.
+  for (const f of FIELDS.filter((f) => f.kind === "handle")) {
+    const v = card[f.key];
+    const href = f.link && /^@?[A-Za-z0-9_]{5,32}$/.test(v || "")
+      ? f.link.replace("{}", encodeURIComponent(v.replace(/^@/, "")))
+      : "";
+    addRow(list, lang === "zh" ? f.label_zh : f.label_en, v, href);
+  }
 
   $("verify-note").textContent = `${signature === "verified" ? t.verified : t.unverified} ${t.version} ${version}.`;
   const add = $("add-contact");

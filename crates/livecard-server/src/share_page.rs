@@ -31,6 +31,9 @@ const SHARE_HTML: &str = include_str!("../assets/share.html");
 const SHARE_MJS: &str = include_str!("../assets/share.mjs");
 const LIVECARD_MJS: &str = include_str!("../assets/livecard.mjs");
 const SHARE_CSS: &str = include_str!("../assets/share.css");
+/// The field table, generated from `livecard-format/src/fields.rs` (a test checks it is
+/// current), so the page lists and exports the same fields as the app.
+const FIELDS_MJS: &str = include_str!("../assets/fields.mjs");
 
 /// The page's Content-Security-Policy.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
@@ -50,6 +53,7 @@ const fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
 const ASSET_HASH: u64 = {
     let h = fnv1a(0xcbf2_9ce4_8422_2325, SHARE_MJS.as_bytes());
     let h = fnv1a(h, LIVECARD_MJS.as_bytes());
+    let h = fnv1a(h, FIELDS_MJS.as_bytes());
     fnv1a(h, SHARE_CSS.as_bytes())
 };
 
@@ -269,6 +273,7 @@ async fn asset(Path((version, file)): Path<(String, String)>, headers: HeaderMap
     let found = match file.as_str() {
         "share.mjs" => Some((SHARE_MJS, "text/javascript; charset=utf-8")),
         "livecard.mjs" => Some((LIVECARD_MJS, "text/javascript; charset=utf-8")),
+        "fields.mjs" => Some((FIELDS_MJS, "text/javascript; charset=utf-8")),
         "share.css" => Some((SHARE_CSS, "text/css; charset=utf-8")),
         _ => None,
     };

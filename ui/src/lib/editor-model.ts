@@ -10,20 +10,22 @@ import {
   type SingleField,
 } from './api/types';
 import type { FieldError } from './api/ipc';
+import { FIELDS } from './generated/fields';
 
 export const SECTIONS: { key: string; fields: (SingleField | MultiField)[] }[] = [
   { key: 'editor.section.name', fields: ['name'] },
   { key: 'editor.section.work', fields: ['company', 'title', 'industry'] },
   { key: 'editor.section.contact', fields: ['mobile', 'phone', 'fax', 'email', 'address', 'website'] },
-  { key: 'editor.section.im', fields: ['qq', 'wechat', 'weibo', 'aliwangwang', 'dingtalk', 'msn'] },
+  // Messengers and handles: every `handle` row of the field table, in its order.
+  { key: 'editor.section.im', fields: FIELDS.filter((f) => f.kind === 'handle').map((f) => f.key as SingleField) },
   { key: 'editor.section.extra', fields: ['bulletin', 'temp_number', 'temp_until'] },
 ];
 
-export const SINGLE: SingleField[] = [
-  'name', 'company', 'title', 'industry', 'qq', 'wechat', 'aliwangwang', 'msn', 'weibo',
-  'dingtalk', 'bulletin', 'temp_number', 'temp_until',
-];
-export const MULTI: MultiField[] = ['mobile', 'phone', 'fax', 'email', 'address', 'website'];
+/** The single-valued fields of the table (family/given: from the name; avatar: its picker). */
+export const SINGLE: SingleField[] = FIELDS.filter(
+  (f) => !f.multi && !['family', 'given', 'avatar'].includes(f.key),
+).map((f) => f.key as SingleField);
+export const MULTI: MultiField[] = FIELDS.filter((f) => f.multi).map((f) => f.key as MultiField);
 
 export interface Form {
   single: Record<SingleField, string>;

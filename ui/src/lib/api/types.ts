@@ -1,6 +1,8 @@
 // Mirrors of the Rust types the commands return (livecard-format's Card; livecard-core's
 // records). Field names are the card model's JSON names (the CLI's field names).
 
+import { FIELDS } from '../generated/fields';
+
 export interface Address {
   po_box: string;
   extended: string;
@@ -17,7 +19,13 @@ export interface Avatar {
   data: string;
 }
 
-export interface Card {
+/** The field table (generated from livecard-format/src/fields.rs). */
+type FieldRow = (typeof FIELDS)[number];
+/** Every field key of the table. */
+export type FieldKey = FieldRow['key'];
+
+/** Fields added through the table later are optional string members (`wecom`, `telegram`). */
+export interface Card extends Partial<Record<SingleField, string>> {
   name: string;
   family: string;
   given: string;
@@ -43,10 +51,10 @@ export interface Card {
   temp_until?: string;
 }
 
-export type SingleField =
-  | 'name' | 'company' | 'title' | 'industry' | 'qq' | 'wechat' | 'aliwangwang' | 'msn'
-  | 'weibo' | 'dingtalk' | 'bulletin' | 'temp_number' | 'temp_until';
-export type MultiField = 'mobile' | 'phone' | 'fax' | 'email' | 'address' | 'website';
+/** Single-valued fields the editor shows (family/given come from the name, the avatar has
+ * its own picker). */
+export type SingleField = Exclude<Extract<FieldRow, { multi: false }>['key'], 'family' | 'given' | 'avatar'>;
+export type MultiField = Extract<FieldRow, { multi: true }>['key'];
 export type FieldName = SingleField | MultiField;
 
 export const MULTI_FIELDS: readonly MultiField[] = ['mobile', 'phone', 'fax', 'email', 'address', 'website'];

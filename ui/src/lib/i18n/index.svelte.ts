@@ -2,6 +2,13 @@
 // the user picked one in settings.
 import { en, type MessageKey } from './en';
 import { zh } from './zh';
+import { FIELDS } from '../generated/fields';
+
+/** `field.KEY` of a field the dictionaries do not name: its label from the field table. */
+function tableLabel(loc: Locale, key: string): string | undefined {
+  const row = FIELDS.find((f) => `field.${f.key}` === key);
+  return row ? (loc === 'zh' ? row.label_zh : row.label_en) : undefined;
+}
 
 export type Locale = 'zh' | 'en';
 export type { MessageKey };
@@ -33,7 +40,7 @@ export function locale(): Locale {
 
 /** Translate `key`, filling `{name}` placeholders from `params`. */
 export function format(loc: Locale, key: MessageKey, params?: Record<string, string | number>): string {
-  const s = dictionaries[loc][key] ?? en[key] ?? key;
+  const s = dictionaries[loc][key] ?? en[key] ?? tableLabel(loc, key) ?? key;
   if (!params) return s;
   return s.replace(/\{(\w+)\}/g, (m, name: string) =>
     name in params ? String(params[name]) : m,
