@@ -115,9 +115,9 @@ describe('the app with incoming links', () => {
         core.waiting = 0;
         return { results: [result(0, { added: [outcome('L1', 'Link Person')] })], waiting: 0 };
       }
-      if (core.locked && ['me_get', 'cards_list'].includes(cmd)) throw { kind: 'locked', message: 'locked' };
+      if (core.locked && ['me_get', 'cards_window'].includes(cmd)) throw { kind: 'locked', message: 'locked' };
       if (cmd === 'settings_get') return { server_url: '', language: 'en', theme: 'auto', onboarded: true, gestures: false };
-      if (cmd === 'cards_list') return [];
+      if (cmd === 'cards_window') return { total: 0, offset: 0, rows: [] };
       return null;
     }, { shouldMockEvents: true });
     render(App);
@@ -142,7 +142,7 @@ describe('the app with incoming links', () => {
         return { results, waiting: 0 };
       }
       if (cmd === 'settings_get') return { server_url: '', language: 'zh', theme: 'auto', onboarded: true, gestures: false };
-      if (cmd === 'cards_list') return [];
+      if (cmd === 'cards_window') return { total: 0, offset: 0, rows: [] };
       return null;
     }, { shouldMockEvents: true });
     render(App);

@@ -6,7 +6,7 @@ import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/sv
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import LockScreen from '../screens/LockScreen.svelte';
 import { lockState, refreshLock, watchLocked } from '../lib/lock.svelte';
-import { listCards } from '../lib/api/cards';
+import { cardsWindow } from '../lib/api/cards';
 import { setLocale } from '../lib/i18n/index.svelte';
 import type { LockStatus } from '../lib/api/lock';
 
@@ -50,10 +50,10 @@ function keysMissingCore() {
       reset();
       return n;
     }
-    if (core.s.keys_missing && ['me_get', 'cards_list'].includes(cmd)) {
+    if (core.s.keys_missing && ['me_get', 'cards_window'].includes(cmd)) {
       throw { kind: 'keys_missing', message: 'keys missing' };
     }
-    if (cmd === 'cards_list') return [];
+    if (cmd === 'cards_window') return { total: 0, offset: 0, rows: [] };
     if (cmd === 'settings_get') return { server_url: '', language: 'en', theme: 'auto', onboarded: true, gestures: false };
     return null;
   }, { shouldMockEvents: true });
@@ -102,7 +102,7 @@ describe('keys missing on the lock screen', () => {
   it('a card command answering keys_missing brings this screen up', async () => {
     keysMissingCore();
     const stop = watchLocked();
-    await expect(listCards('name')).rejects.toMatchObject({ kind: 'keys_missing' });
+    await expect(cardsWindow('', 'name', 0, 50)).rejects.toMatchObject({ kind: 'keys_missing' });
     await waitFor(() => expect(lockState.keysMissing).toBe(true));
     expect(lockState.locked).toBe(true);
     stop();
@@ -197,7 +197,7 @@ describe('app start with keys missing', () => {
     render(App);
     expect(await screen.findByTestId('keys-missing-explain')).toBeInTheDocument();
     expect(screen.queryByTestId('tab-cards')).toBeNull();
-    expect(named(calls, 'cards_list')).toHaveLength(0);
+    expect(named(calls, 'cards_window')).toHaveLength(0);
     await pickBackup(BACKUP);
     await fireEvent.input(screen.getByTestId('keys-missing-pass'), { target: { value: PASS } });
     await fireEvent.click(screen.getByTestId('keys-missing-restore'));

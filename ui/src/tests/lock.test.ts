@@ -4,7 +4,7 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import LockScreen from '../screens/LockScreen.svelte';
 import LockSettings from '../components/LockSettings.svelte';
 import { lockState, markLocked, refreshLock, submitPin, tick, watchLocked } from '../lib/lock.svelte';
-import { listCards } from '../lib/api/cards';
+import { cardsWindow } from '../lib/api/cards';
 import { setLocale } from '../lib/i18n/index.svelte';
 import type { LockStatus } from '../lib/api/lock';
 
@@ -31,9 +31,9 @@ function fakeCore() {
       if (s.wrong_tries >= 3) s.wait_secs = 30;
       throw { kind: 'wrong_pin', message: 'wrong PIN' };
     }
-    if (cmd === 'cards_list') {
+    if (cmd === 'cards_window') {
       if (s.locked) throw { kind: 'locked', message: 'locked' };
-      return [];
+      return { total: 0, offset: 0, rows: [] };
     }
     return null;
   });
@@ -110,11 +110,11 @@ describe('lock screen', () => {
   it('any command answering `locked` brings the lock screen up', async () => {
     fakeCore();
     const stop = watchLocked();
-    await expect(listCards('name')).rejects.toMatchObject({ kind: 'locked' });
+    await expect(cardsWindow('', 'name', 0, 50)).rejects.toMatchObject({ kind: 'locked' });
     expect(lockState.locked).toBe(true);
     stop();
     lockState.locked = false;
-    await expect(listCards('name')).rejects.toMatchObject({ kind: 'locked' });
+    await expect(cardsWindow('', 'name', 0, 50)).rejects.toMatchObject({ kind: 'locked' });
     expect(lockState.locked).toBe(false);
     markLocked();
     expect(lockState.locked).toBe(true);
@@ -280,15 +280,15 @@ describe('app start', () => {
         core.locked = false;
         return { ...core };
       }
-      if (core.locked && ['me_get', 'cards_list'].includes(cmd)) throw { kind: 'locked', message: 'locked' };
+      if (core.locked && ['me_get', 'cards_window'].includes(cmd)) throw { kind: 'locked', message: 'locked' };
       if (cmd === 'settings_get') return { server_url: '', language: 'en', theme: 'auto', onboarded: true, gestures: false };
-      if (cmd === 'cards_list') return [row];
+      if (cmd === 'cards_window') return { total: 1, offset: 0, rows: [row] };
       return null;
     }, { shouldMockEvents: true });
     render(App);
     expect(await screen.findByTestId('lock-screen')).toBeInTheDocument();
     expect(calls).not.toContain('me_get');
-    expect(calls).not.toContain('cards_list');
+    expect(calls).not.toContain('cards_window');
     expect(screen.queryByTestId('tab-cards')).toBeNull();
     await typePin('2468');
     expect(await screen.findByText('Secret Person')).toBeInTheDocument();

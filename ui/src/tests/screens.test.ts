@@ -20,9 +20,18 @@ beforeEach(() => {
 });
 afterEach(() => clearMocks());
 
+type WindowArgs = { query: string; sort: string; offset: number; limit: number };
+/** The core's cards_window over `all` (no query) or `search(query)`: rows offset..offset+limit. */
+function windowOf(all: CardSummary[], search: (q: string) => CardSummary[] = () => []) {
+  return (args: WindowArgs) => {
+    const list = args.query.trim() ? search(args.query.trim()) : all;
+    return { total: list.length, offset: Math.min(args.offset, list.length), rows: list.slice(args.offset, args.offset + args.limit) };
+  };
+}
+
 describe('received list', () => {
   it('teaches how to add a card when there is none', async () => {
-    mockIPC((cmd) => (cmd === 'cards_list' ? [] : null));
+    mockIPC((cmd, args) => (cmd === 'cards_window' ? windowOf([])(args as WindowArgs) : null));
     render(Cards);
     expect(await screen.findByTestId('cards-empty')).toHaveTextContent('.vcf');
     expect(screen.queryByTestId('search')).toBeNull();
@@ -30,14 +39,12 @@ describe('received list', () => {
 
   it('searches as you type and shows what the core found', async () => {
     const calls: string[] = [];
-    mockIPC((cmd, args) => {
-      if (cmd === 'cards_list') return [row('1', '张三丰', '武当'), row('2', 'John Doe')];
-      if (cmd === 'cards_search') {
-        const q = (args as { query: string }).query;
-        calls.push(q);
-        return q === 'zsf' ? [row('1', '张三丰', '武当')] : [];
-      }
+    const all = [row('1', '张三丰', '武当'), row('2', 'John Doe')];
+    const win = windowOf(all, (q) => {
+      calls.push(q);
+      return q === 'zsf' ? [all[0]] : [];
     });
+    mockIPC((cmd, args) => (cmd === 'cards_window' ? win(args as WindowArgs) : null));
     render(Cards);
     await screen.findByText('John Doe');
     const input = screen.getByLabelText('Search cards');
@@ -47,14 +54,18 @@ describe('received list', () => {
     expect(calls).toContain('zsf');
     await fireEvent.input(input, { target: { value: 'nobody' } });
     expect(await screen.findByTestId('no-match')).toHaveTextContent('nobody');
+    // Clearing the query brings the whole list back (not the empty state).
+    await fireEvent.input(input, { target: { value: '' } });
+    expect(await screen.findByText('John Doe')).toBeInTheDocument();
+    expect(screen.queryByTestId('cards-empty')).toBeNull();
   });
 
   it('asks the core for the chosen order', async () => {
     const sorts: string[] = [];
     mockIPC((cmd, args) => {
-      if (cmd === 'cards_list') {
-        sorts.push((args as { sort: string }).sort);
-        return [row('1', 'Anna')];
+      if (cmd === 'cards_window') {
+        sorts.push((args as WindowArgs).sort);
+        return windowOf([row('1', 'Anna')])(args as WindowArgs);
       }
     });
     render(Cards);

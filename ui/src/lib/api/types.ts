@@ -115,6 +115,13 @@ export interface ReceivedCard {
   card: Card;
 }
 
+/** One window of the list (livecard-core CardWindow): `rows` are rows `offset…` of `total`. */
+export interface CardWindow {
+  total: number;
+  offset: number;
+  rows: CardSummary[];
+}
+
 /** A list or search row (livecard-core CardSummary). */
 export interface CardSummary {
   id: string;
