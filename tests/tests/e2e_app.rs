@@ -1507,3 +1507,114 @@ async fn a_photo_of_a_qr_code_adds_the_published_card() -> TestResult {
     assert!(link.contains("/c/"));
     Ok(())
 }
+
+/// `n` generated vCards (Chinese and Latin names, each unique, with company and title), as a
+/// phone's contacts export would hold them.
+fn many_cards_vcf(n: usize) -> String {
+    const SURNAMES: [&str; 8] = ["张", "王", "李", "赵", "陈", "刘", "杨", "黄"];
+    const GIVEN: [&str; 6] = ["伟", "芳", "娜", "秀英", "敏", "静"];
+    const FIRST: [&str; 6] = ["Alice", "Bob", "Chen", "Dana", "Emil", "Zoe"];
+    let mut s = String::with_capacity(n * 200);
+    for i in 0..n {
+        let name = if i % 2 == 0 {
+            format!("{}{}{i:05}", SURNAMES[i % 8], GIVEN[i % 6])
+        } else {
+            format!("{} Walker {i:05}", FIRST[i % 6])
+        };
+        s.push_str(&format!(
+            "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{name}\r\nORG:Company {c}\r\nTITLE:Engineer\r\n\
+             TEL;TYPE=CELL:+86139{i:08}\r\nEMAIL:user{i}@example.com\r\nEND:VCARD\r\n",
+            c = i % 97
+        ));
+    }
+    s
+}
+
+/// Issue 15: 10,000 received cards, imported by the real CLI into the app's data directory
+/// before launch. The windowed list keeps a screenful of rows in the DOM, not 10,000; scrolled
+/// to the end it shows the last card in the core's name order, which opens.
+#[tokio::test]
+async fn ten_thousand_cards_scroll_to_the_end_and_open_the_last() -> TestResult {
+    const N: usize = 10_000;
+    let data = tempfile::tempdir()?;
+    std::fs::create_dir_all(data.path().join("app"))?;
+    let vcf = data.path().join("contacts-10k.vcf");
+    std::fs::write(&vcf, many_cards_vcf(N))?;
+    cli_on_app_data(data.path(), &["add", vcf.to_str().ok_or("temp path")?]);
+    let listed: serde_json::Value =
+        serde_json::from_str(&cli_on_app_data(data.path(), &["list", "--json"]))?;
+    let names: Vec<&str> = listed
+        .as_array()
+        .ok_or("list --json is an array")?
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names.len(), N);
+    let last = names[N - 1].to_string();
+
+    let app = App::launch_in(
+        Some(json!({"language": "en", "onboarded": true})),
+        None,
+        &[],
+        None,
+        Some(data),
+    )
+    .await;
+    app.wait_text("card-count", &format!("{N} cards")).await;
+    let rows = app.count("[data-testid='card-row']").await;
+    assert!(
+        (1..=60).contains(&rows),
+        "a windowed list keeps a screenful of rows in the DOM, found {rows}"
+    );
+
+    // Scroll the list's scroll container to the very end, as a fling would.
+    app.client
+        .execute(
+            "const m = document.querySelector('[data-testid=card-list]').closest('main');\
+             m.scrollTop = m.scrollHeight;",
+            vec![],
+        )
+        .await?;
+    let want = last.clone();
+    app.wait_for(&format!("the last card {last} in the list"), move |c| {
+        let want = want.clone();
+        async move {
+            for r in c.find_all(Locator::Css("[data-testid='card-row']")).await? {
+                if r.text().await?.contains(&want) {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+    })
+    .await;
+    let rows = app.count("[data-testid='card-row']").await;
+    assert!(
+        (1..=60).contains(&rows),
+        "still a screenful of rows at the end, found {rows}"
+    );
+    let mut target = None;
+    for r in app
+        .client
+        .find_all(Locator::Css("[data-testid='card-row']"))
+        .await?
+    {
+        if r.text().await?.contains(&last) {
+            target = Some(r);
+        }
+    }
+    let target = target.ok_or("the last card's row")?;
+    let pos = app
+        .client
+        .execute(
+            "return arguments[0].closest('li').getAttribute('aria-posinset');",
+            vec![serde_json::to_value(&target)?],
+        )
+        .await?;
+    assert_eq!(pos, json!(N.to_string()));
+    app.scroll_to(&target).await;
+    target.click().await?;
+    app.wait_text("detail-name", &last).await;
+    app.close().await;
+    Ok(())
+}
