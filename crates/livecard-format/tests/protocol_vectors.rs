@@ -178,10 +178,68 @@ fn wire_negative(v0: &Value) -> Value {
     })
 }
 
+/// Issue 16: a "send mine back" reply sealed to vector 0's card inbox, its registration and a
+/// take, all with fixed keys (PROTOCOL.md §6).
+fn inbox_vector(v0: &Value) -> Value {
+    use livecard_format::crypto::{sign_inbox_register, sign_inbox_take};
+    use livecard_format::inbox::{open_reply, seal_plaintext_with, InboxSecret, Reply};
+    use livecard_format::wire::{
+        inbox_aad, inbox_register_signing_message, inbox_take_signing_message,
+    };
+    let input = &inputs()[0];
+    let keys = CardKeys::from_seed(&input.seed);
+    let inbox = InboxSecret::from_bytes([0x33; 32]);
+    let eph = [0x44u8; 32];
+    let nonce = [0x55u8; 12];
+    let sender = ShareLink::new(
+        "https://livecard.example",
+        CardKeys::from_seed(&[0x42; 32]).id(),
+        ShareSecret::from_bytes([0xff; 16]),
+    );
+    let reply = Reply {
+        link: sender.to_string(),
+        note: "展会上见过，这是我的名片".into(),
+        sent: 1_765_000_000,
+        msg: b64url_encode(&[0x66; 16]),
+    };
+    let plaintext = reply.to_plaintext();
+    let key = inbox.public();
+    let sealed = seal_plaintext_with(&keys.id(), &key, &plaintext, &eph, nonce).unwrap();
+    assert_eq!(open_reply(&keys.id(), &inbox, &sealed).unwrap(), reply);
+    let key_id = key.key_id();
+    let reg = sign_inbox_register(&keys, 7, &key_id);
+    let ack = vec!["bXNnLTE".to_string(), "bXNnLTI".to_string()];
+    let take = sign_inbox_take(&keys, 1_765_000_100, ack.clone());
+    json!({
+        "description": "A reply sealed to the inbox key of vector 0's card (PROTOCOL.md §6 B); its card carries \"inbox\":{\"key\":inbox_public_b64url}. sealed = 0x01 || eph_pub || nonce || AES-256-GCM(HKDF-SHA256(X25519(eph, inbox_pub), salt = eph_pub || inbox_pub, info = \"livecard v1 inbox\"), nonce, plaintext, aad = ASCII(id) || key_id).",
+        "card_id": v0["id"],
+        "inbox_private_hex": hex(&[0x33; 32]),
+        "inbox_public_b64url": b64url_encode(&key.key),
+        "key_id": key_id.to_string(),
+        "ephemeral_private_hex": hex(&eph),
+        "nonce_hex": hex(&nonce),
+        "aad_hex": hex(&inbox_aad(&keys.id(), &key_id)),
+        "plaintext_utf8": String::from_utf8(plaintext).unwrap(),
+        "sealed_b64url": b64url_encode(&sealed),
+        "register": {
+            "epoch": 7,
+            "signed_message_hex": hex(&inbox_register_signing_message(&keys.id(), 7, &key_id)),
+            "body": serde_json::to_value(&reg).unwrap(),
+        },
+        "take": {
+            "time": 1_765_000_100u64,
+            "signed_message_hex": hex(&inbox_take_signing_message(&keys.id(), 1_765_000_100, &ack)),
+            "body": serde_json::to_value(&take).unwrap(),
+        },
+    })
+}
+
 fn document() -> Value {
     let vectors: Vec<Value> = inputs().iter().map(compute).collect();
     let negative_wire = wire_negative(&vectors[0]);
+    let inbox = inbox_vector(&vectors[0]);
     json!({
+        "inbox": inbox,
         "wire_negative": negative_wire,
         "description": "livecard protocol v1 test vectors (docs/PROTOCOL.md). Every value is recomputed by crates/livecard-format/tests/protocol_vectors.rs; the share page's tests decrypt record_json with link's secret via WebCrypto. Byte fields in record_json/tombstone_json are base64url without padding.",
         "vectors": vectors,
