@@ -1,12 +1,13 @@
 //! Search latency over 10,000 cards: `cargo bench -p livecard-core --bench search`.
 //!
 //! A plain bench binary (no criterion) because the target is a percentile: every query is
-//! timed on its own, end to end through `Store::search` (including the write-generation check
-//! against SQLite), and p50/p95/p99/max are reported per query kind and overall.
+//! timed on its own, end to end through `Core::search` (including the PIN-lock check and the
+//! write-generation check against SQLite), and p50/p95/p99/max are reported per query kind and overall.
 
 use std::time::{Duration, Instant};
 
-use livecard_core::{Source, Store};
+use livecard_core::{Core, Source};
+use livecard_format::{vcard::Imported, Region};
 
 const CARDS: usize = 10_000;
 const ROUNDS: usize = 60;
@@ -74,14 +75,19 @@ fn main() {
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let store = rt.block_on(async {
-        let store = Store::open(dir.path()).await.expect("open");
+        let store = Core::open(dir.path(), Region::default())
+            .await
+            .expect("open");
         let cards = livecard_testdata::generate(CARDS)
             .into_iter()
-            .map(|c| (c, Vec::new()))
+            .map(|card| Imported {
+                card,
+                warnings: Vec::new(),
+            })
             .collect();
         let t = Instant::now();
         store
-            .add_received_many(cards, Source::Vcf)
+            .add_imported(cards, Source::Vcf)
             .await
             .expect("insert");
         eprintln!(
@@ -92,7 +98,9 @@ fn main() {
     });
     // Reopen: the index is loaded from the stored keys on first search.
     drop(store);
-    let store = rt.block_on(Store::open(dir.path())).expect("reopen");
+    let store = rt
+        .block_on(Core::open(dir.path(), Region::default()))
+        .expect("reopen");
     let t = Instant::now();
     rt.block_on(store.search("warmup", None)).expect("search");
     let load = t.elapsed();

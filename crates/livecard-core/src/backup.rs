@@ -20,6 +20,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{CoreError, Result};
 use crate::keystore::{secret_name, seed_name};
+use crate::store::Unlocked;
 use crate::Core;
 
 pub const FORMAT: &str = "livecard-keys";
@@ -173,7 +174,7 @@ fn open(file: &[u8], pass: &str) -> Result<Zeroizing<Vec<u8>>> {
 impl Core {
     /// The keys of every published own card, encrypted under `passphrase` (the file's bytes).
     pub async fn export_keys(&self, passphrase: &str) -> Result<Vec<u8>> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         if passphrase.chars().count() < 8 {
             return Err(CoreError::InvalidInput(
                 "passphrase: at least 8 characters / 密码至少 8 个字符".into(),
@@ -183,7 +184,7 @@ impl Core {
             "SELECT id, remote_id, server_url, public_url, published_version, published_json, card_json
              FROM own_cards WHERE remote_id IS NOT NULL ORDER BY created_at, id",
         )
-        .fetch_all(self.store.pool())
+        .fetch_all(db.pool())
         .await?;
         if rows.is_empty() {
             return Err(CoreError::InvalidInput(
@@ -218,8 +219,9 @@ impl Core {
     /// this device does not have becomes a new own card (as last published), so publishing
     /// from here continues the same card.
     pub async fn import_keys(&self, file: &[u8], passphrase: &str) -> Result<KeysImported> {
-        self.ensure_unlocked().await?;
-        self.import_keys_unguarded(file, passphrase, false).await
+        let db = self.unlocked().await?;
+        self.import_keys_unguarded(db, file, passphrase, false)
+            .await
     }
 
     /// [`Core::import_keys`] without the lock guard: only for callers that checked the lock
@@ -228,6 +230,7 @@ impl Core {
     /// just of some backup); otherwise nothing is written.
     pub(crate) async fn import_keys_unguarded(
         &self,
+        db: Unlocked<'_>,
         file: &[u8],
         passphrase: &str,
         own_only: bool,
@@ -240,7 +243,7 @@ impl Core {
                 let n: i64 =
                     sqlx::query_scalar("SELECT COUNT(*) FROM own_cards WHERE remote_id = ?")
                         .bind(&c.card_id)
-                        .fetch_one(self.store.pool())
+                        .fetch_one(db.pool())
                         .await?;
                 mine |= n > 0;
             }
@@ -276,13 +279,13 @@ impl Core {
             let existing: Option<String> =
                 sqlx::query_scalar("SELECT id FROM own_cards WHERE remote_id = ?")
                     .bind(&c.card_id)
-                    .fetch_optional(self.store.pool())
+                    .fetch_optional(db.pool())
                     .await?;
             let own_id = match existing {
                 Some(id) => id,
                 None => {
                     out.created += 1;
-                    self.store.create_own(c.card.clone()).await?.id
+                    db.create_own(c.card.clone()).await?.id
                 }
             };
             let json =
@@ -302,7 +305,7 @@ impl Core {
             .bind(&json)
             .bind(c.published_version)
             .bind(&own_id)
-            .execute(self.store.pool())
+            .execute(db.pool())
             .await?;
             out.cards.push(c.card_id);
         }

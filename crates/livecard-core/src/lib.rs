@@ -24,7 +24,7 @@ pub mod picture;
 pub mod qr;
 pub mod receive;
 pub mod search;
-pub mod store;
+mod store;
 pub mod sync;
 
 use std::path::Path;
@@ -44,7 +44,7 @@ pub use model::{
     Source, Status,
 };
 pub use owner::{OwnShare, Published};
-pub use store::Store;
+use store::Store;
 pub use sync::{Change, OpenedCard, Refresh, SyncReport};
 
 /// The client: everything a user can do, as methods.
@@ -130,16 +130,16 @@ impl Core {
 
     /// All own cards, the default first.
     pub async fn own_cards(&self) -> Result<Vec<OwnCard>> {
-        self.ensure_unlocked().await?;
-        self.store.list_own().await
+        let db = self.unlocked().await?;
+        db.list_own().await
     }
 
     /// The own card `id`, or the default one.
     pub async fn own_card(&self, id: Option<&str>) -> Result<OwnCard> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         match id {
-            Some(id) => self.store.get_own(id).await,
-            None => self.store.default_own().await?.ok_or(CoreError::NoOwnCard),
+            Some(id) => db.get_own(id).await,
+            None => db.default_own().await?.ok_or(CoreError::NoOwnCard),
         }
     }
 
@@ -147,29 +147,29 @@ impl Core {
     /// yet). All or nothing: the first refused value is returned, naming its field, and
     /// nothing is saved.
     pub async fn edit_own(&self, id: Option<&str>, edits: &[Edit]) -> Result<OwnCard> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         let current = match id {
-            Some(id) => Some(self.store.get_own(id).await?),
-            None => self.store.default_own().await?,
+            Some(id) => Some(db.get_own(id).await?),
+            None => db.default_own().await?,
         };
         let mut card = current.as_ref().map(|c| c.card.clone()).unwrap_or_default();
         apply_edits(&mut card, edits, self.region)?;
         card.validate(&Limits::DEFAULT)?;
         let before = current.as_ref().map(|c| c.version);
         let own = match current {
-            Some(c) => self.store.update_own(&c.id, card).await?,
-            None => self.store.create_own(card).await?,
+            Some(c) => db.update_own(&c.id, card).await?,
+            None => db.create_own(card).await?,
         };
-        self.after_own_edit(before, &own).await?;
+        self.after_own_edit(db, before, &own).await?;
         Ok(own)
     }
 
     /// Creates another own card from `edits` (the first own card becomes the default).
     pub async fn create_own(&self, edits: &[Edit]) -> Result<OwnCard> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         let mut card = Card::default();
         apply_edits(&mut card, edits, self.region)?;
-        self.store.create_own(card).await
+        db.create_own(card).await
     }
 
     /// Replaces the own card `id` (or the default, created if none) with the first card of a
@@ -179,7 +179,7 @@ impl Core {
         id: Option<&str>,
         bytes: &[u8],
     ) -> Result<(OwnCard, Vec<String>)> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         let (mut cards, _) = import::parse_contacts(bytes, self.region)?;
         if cards.is_empty() {
             return Err(CoreError::ImportFailed("the file holds no card".into()));
@@ -193,39 +193,39 @@ impl Core {
             ));
         }
         let current = match id {
-            Some(id) => Some(self.store.get_own(id).await?),
-            None => self.store.default_own().await?,
+            Some(id) => Some(db.get_own(id).await?),
+            None => db.default_own().await?,
         };
         let before = current.as_ref().map(|c| c.version);
         let own = match current {
-            Some(c) => self.store.update_own(&c.id, first.card).await?,
-            None => self.store.create_own(first.card).await?,
+            Some(c) => db.update_own(&c.id, first.card).await?,
+            None => db.create_own(first.card).await?,
         };
-        self.after_own_edit(before, &own).await?;
+        self.after_own_edit(db, before, &own).await?;
         Ok((own, warnings))
     }
 
     /// The own card as vCard 4.0 text.
     pub async fn own_vcard(&self, id: Option<&str>) -> Result<String> {
-        self.ensure_unlocked().await?;
+        self.unlocked().await?;
         Ok(vcard::to_vcard(&self.own_card(id).await?.card))
     }
 
     /// Patent claim 2: a new own card from a received one (company, address, website, fax,
     /// industry).
     pub async fn seed_own_from(&self, received_id: &str) -> Result<OwnCard> {
-        self.ensure_unlocked().await?;
-        self.store.seed_own_from(received_id).await
+        let db = self.unlocked().await?;
+        db.seed_own_from(received_id).await
     }
 
     pub async fn set_default_own(&self, id: &str) -> Result<OwnCard> {
-        self.ensure_unlocked().await?;
-        self.store.set_default_own(id).await
+        let db = self.unlocked().await?;
+        db.set_default_own(id).await
     }
 
     pub async fn delete_own(&self, id: &str) -> Result<()> {
-        self.ensure_unlocked().await?;
-        self.store.delete_own(id).await
+        let db = self.unlocked().await?;
+        db.delete_own(id).await
     }
 
     // ---------------------------------------------------------------- received cards
@@ -234,7 +234,7 @@ impl Core {
     /// the card already held; see [`Store::add_received`]). Cards that break the limits are
     /// skipped and reported; if none can be kept, that is an error.
     pub async fn add_contacts(&self, bytes: &[u8]) -> Result<AddReport> {
-        self.ensure_unlocked().await?;
+        self.unlocked().await?;
         let (cards, source) = import::parse_contacts(bytes, self.region)?;
         self.add_imported(cards, source).await
     }
@@ -245,7 +245,7 @@ impl Core {
         cards: Vec<livecard_format::vcard::Imported>,
         source: Source,
     ) -> Result<AddReport> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         let mut good = Vec::new();
         let mut skipped = Vec::new();
         for (n, imp) in cards.into_iter().enumerate() {
@@ -275,32 +275,32 @@ impl Core {
                 skipped.join("; ")
             }));
         }
-        let added = self.store.add_received_many(good, source).await?;
+        let added = db.add_received_many(good, source).await?;
         Ok(AddReport { added, skipped })
     }
 
     /// Every received card, full, in the given order.
     pub async fn list(&self, sort: Sort) -> Result<Vec<ReceivedCard>> {
-        self.ensure_unlocked().await?;
-        self.store.list_received(sort).await
+        let db = self.unlocked().await?;
+        db.list_received(sort).await
     }
 
     /// Every received card as the list shows it (fast: from the in-memory index).
     pub async fn summaries(&self, sort: Sort) -> Result<Vec<CardSummary>> {
-        self.ensure_unlocked().await?;
-        self.store.summaries(sort).await
+        let db = self.unlocked().await?;
+        db.summaries(sort).await
     }
 
     /// Instant search, best first.
     pub async fn search(&self, query: &str, limit: Option<usize>) -> Result<Vec<CardSummary>> {
-        self.ensure_unlocked().await?;
-        self.store.search(query, limit).await
+        let db = self.unlocked().await?;
+        db.search(query, limit).await
     }
 
     /// A received card, without marking it seen.
     pub async fn get(&self, id: &str) -> Result<ReceivedCard> {
-        self.ensure_unlocked().await?;
-        self.store.get_received(id).await
+        let db = self.unlocked().await?;
+        db.get_received(id).await
     }
 
     /// Opens a received card: refreshes it from its server when that answers (a conditional
@@ -308,36 +308,36 @@ impl Core {
     /// [`Core::open_cached`] and then calls [`Core::refresh`]; [`Core::open_with_changes`]
     /// also returns the change history.
     pub async fn open_card(&self, id: &str) -> Result<ReceivedCard> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         self.refresh_or_cached(id).await?;
-        self.store.open_received(id).await
+        db.open_received(id).await
     }
 
     /// Every received card as one vCard 4.0 file, in name order.
     pub async fn export_vcf(&self) -> Result<String> {
-        self.ensure_unlocked().await?;
-        let cards = self.store.list_received(Sort::Name).await?;
+        let db = self.unlocked().await?;
+        let cards = db.list_received(Sort::Name).await?;
         Ok(cards.iter().map(|c| vcard::to_vcard(&c.card)).collect())
     }
 
     pub async fn set_notes(&self, id: &str, notes: &str) -> Result<ReceivedCard> {
-        self.ensure_unlocked().await?;
-        self.store.set_notes(id, notes).await
+        let db = self.unlocked().await?;
+        db.set_notes(id, notes).await
     }
 
     pub async fn add_tags(&self, id: &str, tags: &[String]) -> Result<ReceivedCard> {
-        self.ensure_unlocked().await?;
-        self.store.add_tags(id, tags).await
+        let db = self.unlocked().await?;
+        db.add_tags(id, tags).await
     }
 
     pub async fn remove_tags(&self, id: &str, tags: &[String]) -> Result<ReceivedCard> {
-        self.ensure_unlocked().await?;
-        self.store.remove_tags(id, tags).await
+        let db = self.unlocked().await?;
+        db.remove_tags(id, tags).await
     }
 
     pub async fn delete(&self, id: &str) -> Result<()> {
-        self.ensure_unlocked().await?;
-        self.store.delete_received(id).await
+        let db = self.unlocked().await?;
+        db.delete_received(id).await
     }
 }
 

@@ -24,7 +24,21 @@ use livecard_lock::{
 
 use crate::error::{CoreError, Result};
 use crate::keystore::SecretStore;
+use crate::store::Unlocked;
 use crate::Core;
+
+/// The lock's word that it was open (a token only [`Core::unlocked`] makes, through the
+/// private guard here); [`crate::store::Store::unlocked`] takes it to hand out card data.
+#[derive(Debug)]
+pub(crate) struct LockOpen(());
+
+#[cfg(test)]
+impl LockOpen {
+    /// The store's unit tests reach card data without a `Core`.
+    pub(crate) fn for_tests() -> LockOpen {
+        LockOpen(())
+    }
+}
 
 /// The keystore entry holding the lock state (JSON with the Argon2id PIN hash, counters).
 pub const LOCK_STATE_NAME: &str = "lock/state";
@@ -158,19 +172,28 @@ impl Core {
         Ok(f(l)?)
     }
 
-    /// The guard at the top of every method that returns, exports or changes card data:
-    /// `Err` of kind `locked` while the PIN lock is locked.
-    pub(crate) async fn ensure_unlocked(&self) -> Result<()> {
+    /// The lock's word that it is open: `Err` of kind `locked` while the PIN lock is locked
+    /// (or `keys_missing`). The only maker of a [`LockOpen`].
+    async fn ensure_unlocked(&self) -> Result<LockOpen> {
         {
             let slot = self.lock.slot();
             if let Some(l) = slot.as_ref() {
-                return Ok(l.ensure_unlocked()?);
+                l.ensure_unlocked()?;
+                return Ok(LockOpen(()));
             }
         }
         if !self.store.pin_set_flag().await? {
-            return Ok(());
+            return Ok(LockOpen(()));
         }
-        self.with_lock(|l| l.ensure_unlocked()).await
+        self.with_lock(|l| l.ensure_unlocked()).await?;
+        Ok(LockOpen(()))
+    }
+
+    /// The guard at the top of every method that returns, exports or changes card data: the
+    /// card data itself ([`Unlocked`]), or `Err` of kind `locked` while the PIN lock is locked.
+    pub(crate) async fn unlocked(&self) -> Result<Unlocked<'_>> {
+        let open = self.ensure_unlocked().await?;
+        Ok(self.store.unlocked(open))
     }
 
     /// Defaults of a lock without a PIN, from a throwaway in-memory lock.
@@ -253,7 +276,12 @@ impl Core {
         passphrase: &str,
     ) -> Result<crate::backup::KeysImported> {
         self.ensure_keys_missing().await?;
-        let imported = self.import_keys_unguarded(file, passphrase, true).await?;
+        // The keys-missing way out: the lock cannot open (its state is gone), and restoring
+        // the owner's keys is exactly what a correct passphrase is allowed to do here.
+        let db = self.store.unlocked(LockOpen(()));
+        let imported = self
+            .import_keys_unguarded(db, file, passphrase, true)
+            .await?;
         self.reset_missing_lock().await?;
         Ok(imported)
     }

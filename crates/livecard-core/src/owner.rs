@@ -20,6 +20,7 @@ use crate::error::{CoreError, Result};
 use crate::keystore::{secret_name, seed_name};
 use crate::model::OwnCard;
 use crate::store;
+use crate::store::Unlocked;
 use crate::sync::SyncReport;
 use crate::Core;
 
@@ -99,13 +100,13 @@ fn card_json(c: &Card) -> Result<String> {
 }
 
 impl Core {
-    pub(crate) async fn own_sync(&self, own_id: &str) -> Result<OwnSync> {
+    pub(crate) async fn own_sync(&self, db: Unlocked<'_>, own_id: &str) -> Result<OwnSync> {
         let row = sqlx::query(
             "SELECT remote_id, server_url, public_url, published_version, published_json
              FROM own_cards WHERE id = ?",
         )
         .bind(own_id)
-        .fetch_optional(self.store.pool())
+        .fetch_optional(db.pool())
         .await?
         .ok_or_else(|| CoreError::NotFound {
             what: "own card",
@@ -161,8 +162,14 @@ impl Core {
     /// replay of a 'publish' sends the card's current fields, so one pending 'publish' per card
     /// covers every edit made offline (and the offline `publish` the app runs after saving an
     /// edit). A 'publish' queued after a pending 'delete' is a new entry, so order is kept.
-    pub(crate) async fn enqueue(&self, own_id: &str, kind: &str, version: i64) -> Result<()> {
-        let mut tx = self.store.begin_write().await?;
+    pub(crate) async fn enqueue(
+        &self,
+        db: Unlocked<'_>,
+        own_id: &str,
+        kind: &str,
+        version: i64,
+    ) -> Result<()> {
+        let mut tx = db.begin_write().await?;
         let last =
             sqlx::query("SELECT seq, kind FROM outbox WHERE own_id = ? ORDER BY seq DESC LIMIT 1")
                 .bind(own_id)
@@ -198,13 +205,18 @@ impl Core {
 
     /// After an edit of an own card: a published card gets its pending outbox 'publish' (one
     /// per card, see [`Core::enqueue`]; sent by the next `publish` or `sync`).
-    pub(crate) async fn after_own_edit(&self, before: Option<i64>, own: &OwnCard) -> Result<()> {
+    pub(crate) async fn after_own_edit(
+        &self,
+        db: Unlocked<'_>,
+        before: Option<i64>,
+        own: &OwnCard,
+    ) -> Result<()> {
         if before == Some(own.version) {
             return Ok(());
         }
-        let sync = self.own_sync(&own.id).await?;
+        let sync = self.own_sync(db, &own.id).await?;
         if sync.remote_id.is_some() && own.version > sync.published_version {
-            self.enqueue(&own.id, "publish", own.version).await?;
+            self.enqueue(db, &own.id, "publish", own.version).await?;
         }
         Ok(())
     }
@@ -212,9 +224,9 @@ impl Core {
     /// Own-card writes waiting in the outbox: at most one 'publish' per card (however many
     /// edits it waits with), plus pending deletions.
     pub async fn outbox_len(&self) -> Result<usize> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
-            .fetch_one(self.store.pool())
+            .fetch_one(db.pool())
             .await?;
         Ok(n as usize)
     }
@@ -223,9 +235,9 @@ impl Core {
     /// and share secret (into the keystore), then uploads the current version. Returns the
     /// share link. Offline: error `offline`; the write waits in the outbox for `sync`.
     pub async fn publish(&self, own_id: Option<&str>) -> Result<Published> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         let own = self.own_card(own_id).await?;
-        let sync = self.own_sync(&own.id).await?;
+        let sync = self.own_sync(db, &own.id).await?;
         let server = self.server_for(&sync)?;
         let api = self.api(&server)?;
         let remote_id = match &sync.remote_id {
@@ -241,7 +253,7 @@ impl Core {
                     .bind(&rid)
                     .bind(&server)
                     .bind(&own.id)
-                    .execute(self.store.pool())
+                    .execute(db.pool())
                     .await?;
                 rid
             }
@@ -249,12 +261,12 @@ impl Core {
         sqlx::query("UPDATE own_cards SET server_url = ? WHERE id = ?")
             .bind(&server)
             .bind(&own.id)
-            .execute(self.store.pool())
+            .execute(db.pool())
             .await?;
-        match self.push(&api, &own.id).await {
+        match self.push(db, &api, &own.id).await {
             Ok(p) => Ok(p),
             Err(CoreError::Offline(m)) => {
-                self.enqueue(&own.id, "publish", own.version).await?;
+                self.enqueue(db, &own.id, "publish", own.version).await?;
                 Err(CoreError::Offline(format!(
                     "{m}; card {remote_id} waits in the outbox until `sync` / 已加入待发送队列"
                 )))
@@ -264,8 +276,8 @@ impl Core {
     }
 
     /// Uploads the current fields of a published own card, merging after a 409.
-    async fn push(&self, api: &Api, own_id: &str) -> Result<Published> {
-        let sync = self.own_sync(own_id).await?;
+    async fn push(&self, db: Unlocked<'_>, api: &Api, own_id: &str) -> Result<Published> {
+        let sync = self.own_sync(db, own_id).await?;
         let remote_id = sync
             .remote_id
             .clone()
@@ -287,22 +299,22 @@ impl Core {
                 sqlx::query("UPDATE own_cards SET public_url = ? WHERE id = ?")
                     .bind(&public)
                     .bind(own_id)
-                    .execute(self.store.pool())
+                    .execute(db.pool())
                     .await?;
                 public
             }
         };
         let mut merged = false;
         for _ in 0..8 {
-            let own = self.store.get_own(own_id).await?;
-            let sync = self.own_sync(own_id).await?;
+            let own = db.get_own(own_id).await?;
+            let sync = self.own_sync(db, own_id).await?;
             let v = (own.version.max(sync.published_version + 1)).max(1) as u64;
             let rec = crypto::seal(&own.card, &keys, &secret, v)
                 .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
             match api.put(&rec).await {
                 Ok(_) => {
                     let json = card_json(&own.card)?;
-                    let mut tx = self.store.pool().begin().await?;
+                    let mut tx = db.pool().begin().await?;
                     sqlx::query(
                         "UPDATE own_cards SET version = ?, published_version = ?, published_json = ?
                          WHERE id = ?",
@@ -331,7 +343,7 @@ impl Core {
                 }
                 Err(WriteError::Stale { current }) => {
                     merged = true;
-                    self.merge_from_server(api, own_id, &keys.id(), &secret, current)
+                    self.merge_from_server(db, api, own_id, &keys.id(), &secret, current)
                         .await?;
                 }
                 Err(WriteError::Gone(_)) => {
@@ -353,6 +365,7 @@ impl Core {
     /// the server's version the new base.
     async fn merge_from_server(
         &self,
+        db: Unlocked<'_>,
         api: &Api,
         own_id: &str,
         id: &CardId,
@@ -374,8 +387,8 @@ impl Core {
                  import its keys (`livecard keys import`)"
             ))
         })?;
-        let own = self.store.get_own(own_id).await?;
-        let sync = self.own_sync(own_id).await?;
+        let own = db.get_own(own_id).await?;
+        let sync = self.own_sync(db, own_id).await?;
         let base: Card = match &sync.published_json {
             Some(j) => serde_json::from_str(j).map_err(|e| CoreError::corrupt(own_id, e))?,
             None => Card::default(),
@@ -392,16 +405,20 @@ impl Core {
         .bind(card_json(&server_card)?)
         .bind(store::ms(store::now()))
         .bind(own_id)
-        .execute(self.store.pool())
+        .execute(db.pool())
         .await?;
         Ok(())
     }
 
     /// Sends the outbox in order (part of [`Core::sync`]). Stops at the first unreachable
     /// server; what is left stays queued.
-    pub(crate) async fn replay_outbox(&self, report: &mut SyncReport) -> Result<()> {
+    pub(crate) async fn replay_outbox(
+        &self,
+        db: Unlocked<'_>,
+        report: &mut SyncReport,
+    ) -> Result<()> {
         let rows = sqlx::query("SELECT seq, own_id, kind, version FROM outbox ORDER BY seq")
-            .fetch_all(self.store.pool())
+            .fetch_all(db.pool())
             .await?;
         for r in rows {
             let seq: i64 = r.try_get("seq")?;
@@ -410,22 +427,22 @@ impl Core {
             let version: i64 = r.try_get("version")?;
             let still: Option<i64> = sqlx::query_scalar("SELECT seq FROM outbox WHERE seq = ?")
                 .bind(seq)
-                .fetch_optional(self.store.pool())
+                .fetch_optional(db.pool())
                 .await?;
             if still.is_none() {
                 continue; // sent together with an earlier entry
             }
-            let sync = match self.own_sync(&own_id).await {
+            let sync = match self.own_sync(db, &own_id).await {
                 Ok(s) => s,
                 Err(CoreError::NotFound { .. }) => {
-                    self.drop_outbox(seq).await?;
+                    self.drop_outbox(db, seq).await?;
                     continue;
                 }
                 Err(e) => return Err(e),
             };
             if kind == "publish" && (sync.published_version >= version || sync.remote_id.is_none())
             {
-                self.drop_outbox(seq).await?;
+                self.drop_outbox(db, seq).await?;
                 continue;
             }
             let api = match self.server_for(&sync).and_then(|s| self.api(&s)) {
@@ -436,15 +453,15 @@ impl Core {
                 }
             };
             let res = if kind == "delete" {
-                self.send_delete(&api, &own_id, version as u64)
+                self.send_delete(db, &api, &own_id, version as u64)
                     .await
                     .map(|_| ())
             } else {
-                self.push(&api, &own_id).await.map(|_| ())
+                self.push(db, &api, &own_id).await.map(|_| ())
             };
             match res {
                 Ok(()) => {
-                    self.drop_outbox(seq).await?;
+                    self.drop_outbox(db, seq).await?;
                     report.outbox_replayed += 1;
                 }
                 Err(CoreError::Offline(m)) => {
@@ -454,7 +471,7 @@ impl Core {
                 Err(e) => {
                     // A refusal that retrying will not fix: report it and drop the entry.
                     report.errors.push(format!("outbox: {e}"));
-                    self.drop_outbox(seq).await?;
+                    self.drop_outbox(db, seq).await?;
                 }
             }
         }
@@ -462,25 +479,25 @@ impl Core {
         Ok(())
     }
 
-    async fn drop_outbox(&self, seq: i64) -> Result<()> {
+    async fn drop_outbox(&self, db: Unlocked<'_>, seq: i64) -> Result<()> {
         sqlx::query("DELETE FROM outbox WHERE seq = ?")
             .bind(seq)
-            .execute(self.store.pool())
+            .execute(db.pool())
             .await?;
         Ok(())
     }
 
     /// The share link of a published own card (from the keystore; works offline).
     pub async fn share_link(&self, own_id: Option<&str>) -> Result<ShareLink> {
-        self.ensure_unlocked().await?;
+        self.unlocked().await?;
         Ok(self.own_share(own_id).await?.link)
     }
 
     /// Link, keys, secret and the card as last published, for QR codes and NFC tags.
     pub async fn own_share(&self, own_id: Option<&str>) -> Result<OwnShare> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         let own = self.own_card(own_id).await?;
-        let sync = self.own_sync(&own.id).await?;
+        let sync = self.own_sync(db, &own.id).await?;
         let (Some(remote_id), Some(public_url), Some(json)) =
             (sync.remote_id, sync.public_url, sync.published_json)
         else {
@@ -503,9 +520,9 @@ impl Core {
     /// Reset link: a new share secret, and the next version published under it. Holders of the
     /// old link keep their last copy (marked revoked at their next sync). Returns the new link.
     pub async fn reset_link(&self, own_id: Option<&str>) -> Result<Published> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         let own = self.own_card(own_id).await?;
-        let sync = self.own_sync(&own.id).await?;
+        let sync = self.own_sync(db, &own.id).await?;
         let remote_id = sync.remote_id.clone().ok_or_else(|| {
             CoreError::InvalidInput("the card is not published: nothing to reset".into())
         })?;
@@ -518,13 +535,19 @@ impl Core {
             "UPDATE own_cards SET version = MAX(version, published_version + 1) WHERE id = ?",
         )
         .bind(&own.id)
-        .execute(self.store.pool())
+        .execute(db.pool())
         .await?;
         self.publish(Some(&own.id)).await
     }
 
-    async fn send_delete(&self, api: &Api, own_id: &str, at_least: u64) -> Result<u64> {
-        let sync = self.own_sync(own_id).await?;
+    async fn send_delete(
+        &self,
+        db: Unlocked<'_>,
+        api: &Api,
+        own_id: &str,
+        at_least: u64,
+    ) -> Result<u64> {
+        let sync = self.own_sync(db, own_id).await?;
         let remote_id = sync
             .remote_id
             .clone()
@@ -536,7 +559,7 @@ impl Core {
                 .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
             match api.delete(&t).await {
                 Ok(()) | Err(WriteError::Gone(_)) => {
-                    let mut tx = self.store.pool().begin().await?;
+                    let mut tx = db.pool().begin().await?;
                     sqlx::query(
                         "UPDATE own_cards SET remote_id = NULL, public_url = NULL, published_version = 0,
                          published_json = NULL WHERE id = ?",
@@ -573,16 +596,16 @@ impl Core {
     /// recipients keep their last copy marked deleted). The local own card stays, unpublished;
     /// its keys are removed from the keystore. Returns the tombstone's version.
     pub async fn delete_own_published(&self, own_id: Option<&str>) -> Result<u64> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         let own = self.own_card(own_id).await?;
-        let sync = self.own_sync(&own.id).await?;
+        let sync = self.own_sync(db, &own.id).await?;
         if sync.remote_id.is_none() {
             return Err(CoreError::InvalidInput("the card is not published".into()));
         }
         let api = self.api(&self.server_for(&sync)?)?;
-        match self.send_delete(&api, &own.id, 0).await {
+        match self.send_delete(db, &api, &own.id, 0).await {
             Err(CoreError::Offline(m)) => {
-                self.enqueue(&own.id, "delete", sync.published_version + 1)
+                self.enqueue(db, &own.id, "delete", sync.published_version + 1)
                     .await?;
                 Err(CoreError::Offline(format!(
                     "{m}; the deletion waits in the outbox until `sync`"

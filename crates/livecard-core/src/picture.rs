@@ -24,7 +24,7 @@ impl Core {
     /// could be added, the error of the only code (or all of them, joined) is returned.
     /// Used by the app's photo/camera paths and the CLI's `add IMAGE`.
     pub async fn add_qr_image(&self, bytes: &[u8]) -> Result<AddReport> {
-        self.ensure_unlocked().await?;
+        self.unlocked().await?;
         if bytes.len() > MAX_QR_IMAGE_BYTES {
             return Err(CoreError::InvalidInput(format!(
                 "the picture is too large ({} MiB; at most {} MiB) / 图片太大",

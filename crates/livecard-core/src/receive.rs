@@ -34,7 +34,7 @@ impl Core {
         copy: &OfflineCopy,
         source: Source,
     ) -> Result<AddOutcome> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         if copy.record.id != link.id {
             return Err(CoreError::InvalidInput(format!(
                 "the offline copy is of card {} but the link is of card {}",
@@ -42,18 +42,21 @@ impl Core {
             )));
         }
         let applied = self
-            .apply_many(vec![Incoming {
-                record: &copy.record,
-                secret: Some(&link.secret),
-                server_url: Some(&link.base_url),
-                partial: copy.partial,
-                source,
-                card: Some(&copy.card),
-            }])
+            .apply_many(
+                db,
+                vec![Incoming {
+                    record: &copy.record,
+                    secret: Some(&link.secret),
+                    server_url: Some(&link.base_url),
+                    partial: copy.partial,
+                    source,
+                    card: Some(&copy.card),
+                }],
+            )
             .await?
             .pop()
             .ok_or_else(|| CoreError::InvalidInput("nothing to add".into()))?;
-        self.outcome(applied).await
+        self.outcome(db, applied).await
     }
 
     /// Adds what a reader decoded. A link without an offline copy is fetched from its server
@@ -63,7 +66,7 @@ impl Core {
         received: Received,
         source: Source,
     ) -> Result<Vec<AddOutcome>> {
-        self.ensure_unlocked().await?;
+        self.unlocked().await?;
         match received {
             Received::LiveCard {
                 link,
@@ -89,7 +92,7 @@ impl Core {
 
     /// Adds from NFC tag bytes (an NDEF message, or a Type 2 tag's TLV area).
     pub async fn add_nfc(&self, bytes: &[u8]) -> Result<Vec<AddOutcome>> {
-        self.ensure_unlocked().await?;
+        self.unlocked().await?;
         let r = exchange::decode_nfc(bytes, self.region).map_err(exchange_err)?;
         self.add_received(r, Source::Nfc).await
     }
@@ -98,7 +101,7 @@ impl Core {
     /// wrapped as `{"tag": …}`; see `livecard_format::nfc_answer`). Bad JSON or an empty tag:
     /// an error, nothing added.
     pub async fn add_nfc_json(&self, json: &str) -> Result<Vec<AddOutcome>> {
-        self.ensure_unlocked().await?;
+        self.unlocked().await?;
         let answer = nfc_answer::parse_answer(json).map_err(answer_err)?;
         self.add_nfc_answer(&answer).await
     }
@@ -106,14 +109,14 @@ impl Core {
     /// Adds the cards of a tag answer already parsed (the app's NFC plugin parses it once to
     /// show the tag type too).
     pub async fn add_nfc_answer(&self, answer: &NfcAnswer) -> Result<Vec<AddOutcome>> {
-        self.ensure_unlocked().await?;
+        self.unlocked().await?;
         let bytes = answer.message().map_err(answer_err)?;
         self.add_nfc(&bytes).await
     }
 
     /// Adds from scanned or pasted text (share link, offline QR text, vCard, MeCard).
     pub async fn add_scanned(&self, text: &str, source: Source) -> Result<Vec<AddOutcome>> {
-        self.ensure_unlocked().await?;
+        self.unlocked().await?;
         let r = exchange::decode_scanned_text(text, self.region).map_err(exchange_err)?;
         self.add_received(r, source).await
     }

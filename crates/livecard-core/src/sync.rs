@@ -29,6 +29,7 @@ use sqlx::{Row, SqliteConnection};
 use crate::api::{Api, Fetched};
 use crate::error::{CoreError, Result};
 use crate::model::{AddStatus, ReceivedCard, Source, Status};
+use crate::store::Unlocked;
 use crate::store::{self, IndexChange};
 use crate::Core;
 
@@ -514,18 +515,23 @@ fn add_outcome(applied: Applied, name: String) -> Result<crate::AddOutcome> {
 
 impl Core {
     /// Applies records in one transaction (all checks as in sync).
-    pub(crate) async fn apply_many(&self, items: Vec<Incoming<'_>>) -> Result<Vec<Applied>> {
-        self.apply_many_from(items, false).await
+    pub(crate) async fn apply_many(
+        &self,
+        db: Unlocked<'_>,
+        items: Vec<Incoming<'_>>,
+    ) -> Result<Vec<Applied>> {
+        self.apply_many_from(db, items, false).await
     }
 
     /// [`Core::apply_many`]; `from_server`: the records are the server's answer just received,
     /// so every card they confirm gets `synced_at` = now in the same transaction.
     pub(crate) async fn apply_many_from(
         &self,
+        db: Unlocked<'_>,
         items: Vec<Incoming<'_>>,
         from_server: bool,
     ) -> Result<Vec<Applied>> {
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = db.begin_write().await?;
         let mut changes = Vec::new();
         let mut out = Vec::with_capacity(items.len());
         let now = store::ms(store::now());
@@ -536,7 +542,7 @@ impl Core {
             }
             out.push(applied);
         }
-        self.store.commit_with(tx, changes).await?;
+        db.commit_with(tx, changes).await?;
         Ok(out)
     }
 
@@ -544,13 +550,13 @@ impl Core {
     /// verifies and decrypts it, and stores it as a live card. Adding the same card twice
     /// keeps one card. Server unreachable: nothing is added (error `offline`).
     pub async fn add_link(&self, text: &str) -> Result<crate::AddOutcome> {
-        self.ensure_unlocked().await?;
+        self.unlocked().await?;
         self.add_link_from(text, Source::Link).await
     }
 
     /// [`Core::add_link`] with the source to record (a link read from a QR code, NFC tag…).
     pub async fn add_link_from(&self, text: &str, source: Source) -> Result<crate::AddOutcome> {
-        self.ensure_unlocked().await?;
+        self.unlocked().await?;
         let link = ShareLink::parse(text).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
         let api = self.api(&link.base_url)?;
         let rec = match api.get(&link.id, None).await {
@@ -605,7 +611,7 @@ impl Core {
         source: Source,
         from_server: bool,
     ) -> Result<crate::AddOutcome> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         if record.id != link.id {
             return Err(CoreError::InvalidInput(format!(
                 "the offline copy is of card {} but the link is of card {}",
@@ -614,6 +620,7 @@ impl Core {
         }
         let applied = self
             .apply_many_from(
+                db,
                 vec![Incoming {
                     record,
                     secret: Some(&link.secret),
@@ -627,14 +634,18 @@ impl Core {
             .await?
             .pop()
             .ok_or_else(|| CoreError::InvalidInput("nothing to add".into()))?;
-        self.outcome(applied).await
+        self.outcome(db, applied).await
     }
 
     /// The add result of one applied record (refusals become errors).
-    pub(crate) async fn outcome(&self, applied: Applied) -> Result<crate::AddOutcome> {
+    pub(crate) async fn outcome(
+        &self,
+        db: Unlocked<'_>,
+        applied: Applied,
+    ) -> Result<crate::AddOutcome> {
         let name = match &applied {
             Applied::Added(id) | Applied::Updated(id, _) | Applied::Unchanged(id) => {
-                self.store.get_received(id).await?.name
+                db.get_received(id).await?.name
             }
             _ => String::new(),
         };
@@ -648,9 +659,10 @@ impl Core {
         items: &[(ShareLink, SealedRecord)],
         source: Source,
     ) -> Result<Vec<Result<crate::AddOutcome>>> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         let applied = self
             .apply_many(
+                db,
                 items
                     .iter()
                     .map(|(l, r)| Incoming {
@@ -672,13 +684,13 @@ impl Core {
 
     /// The change history of a received card, newest first.
     pub async fn changes(&self, id: &str) -> Result<Vec<Change>> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         let rows = sqlx::query(
             "SELECT version, field, old_value, new_value, at FROM card_changes
              WHERE card_id = ? ORDER BY seq DESC",
         )
         .bind(id)
-        .fetch_all(self.store.pool())
+        .fetch_all(db.pool())
         .await?;
         rows.iter()
             .map(|r| {
@@ -695,11 +707,11 @@ impl Core {
 
     /// Whether the received card is an offline copy waiting for its full record.
     pub async fn is_partial(&self, id: &str) -> Result<bool> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         let p: Option<i64> =
             sqlx::query_scalar("SELECT partial FROM received_sync WHERE card_id = ?")
                 .bind(id)
-                .fetch_optional(self.store.pool())
+                .fetch_optional(db.pool())
                 .await?;
         Ok(p.unwrap_or(0) != 0)
     }
@@ -708,13 +720,13 @@ impl Core {
     /// reached it, 304 included, or a batch sync answer covering it); `None` for static cards
     /// and live cards never synced since. Persisted: survives a restart.
     pub async fn synced_at(&self, id: &str) -> Result<Option<DateTime<Utc>>> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         let row = sqlx::query(
             "SELECT s.synced_at FROM received_cards r
              LEFT JOIN received_sync s ON s.card_id = r.id WHERE r.id = ?",
         )
         .bind(id)
-        .fetch_optional(self.store.pool())
+        .fetch_optional(db.pool())
         .await?
         .ok_or_else(|| CoreError::NotFound {
             what: "received card",
@@ -728,20 +740,20 @@ impl Core {
     /// The cached copy of a received card, at once (marks it seen). Follow with
     /// [`Core::refresh`] to update it from the server.
     pub async fn open_cached(&self, id: &str) -> Result<ReceivedCard> {
-        self.ensure_unlocked().await?;
-        self.store.open_received(id).await
+        let db = self.unlocked().await?;
+        db.open_received(id).await
     }
 
     /// Refreshes one received card with a conditional GET (If-None-Match: its version; an
     /// offline copy asks for the full record). Offline is not an error: it is reported.
     pub async fn refresh(&self, id: &str) -> Result<Refresh> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         let row = sqlx::query(
             "SELECT r.remote_id, r.remote_version, r.status, r.live, s.server_url, s.partial
              FROM received_cards r LEFT JOIN received_sync s ON s.card_id = r.id WHERE r.id = ?",
         )
         .bind(id)
-        .fetch_optional(self.store.pool())
+        .fetch_optional(db.pool())
         .await?
         .ok_or_else(|| CoreError::NotFound {
             what: "received card",
@@ -771,20 +783,20 @@ impl Core {
         };
         match fetched {
             Fetched::NotModified => {
-                let mut tx = self.store.begin_write().await?;
+                let mut tx = db.begin_write().await?;
                 mark_synced(&mut tx, id, store::ms(store::now())).await?;
                 tx.commit().await?;
                 Ok(Refresh::Unchanged)
             }
             Fetched::NotFound => Ok(Refresh::Unknown),
             Fetched::Gone(t) => {
-                let mut tx = self.store.begin_write().await?;
+                let mut tx = db.begin_write().await?;
                 let mut ch = Vec::new();
                 let r = apply_tombstone(&mut tx, &t, &mut ch).await?;
                 if r.is_ok() {
                     mark_synced(&mut tx, id, store::ms(store::now())).await?;
                 }
-                self.store.commit_with(tx, ch).await?;
+                db.commit_with(tx, ch).await?;
                 Ok(match r {
                     Ok(_) => Refresh::Deleted,
                     Err(reason) => Refresh::Refused { reason },
@@ -793,6 +805,7 @@ impl Core {
             Fetched::Record(rec) => {
                 let applied = self
                     .apply_many_from(
+                        db,
                         vec![Incoming {
                             record: &rec,
                             secret: None,
@@ -817,9 +830,9 @@ impl Core {
     /// Opens a received card: refreshes it from the server when it answers (offline: the
     /// cached copy), marks it seen, and returns it with its change history.
     pub async fn open_with_changes(&self, id: &str) -> Result<OpenedCard> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         let refresh = self.refresh_or_cached(id).await?;
-        let card = self.store.open_received(id).await?;
+        let card = db.open_received(id).await?;
         Ok(OpenedCard {
             changes: self.changes(id).await?,
             partial: self.is_partial(id).await?,
@@ -831,7 +844,7 @@ impl Core {
     /// [`Core::refresh`], with a server error reported instead of failing (the cached copy
     /// is still worth showing).
     pub async fn refresh_or_cached(&self, id: &str) -> Result<Refresh> {
-        self.ensure_unlocked().await?;
+        self.unlocked().await?;
         match self.refresh(id).await {
             Err(e @ CoreError::Server { .. }) => Ok(Refresh::Failed {
                 message: e.to_string(),
@@ -844,16 +857,16 @@ impl Core {
     /// with one `POST /v1/sync` per server (per 10,000 cards), applying each answer in one
     /// transaction.
     pub async fn sync(&self) -> Result<SyncReport> {
-        self.ensure_unlocked().await?;
+        let db = self.unlocked().await?;
         let mut report = SyncReport::default();
-        self.replay_outbox(&mut report).await?;
+        self.replay_outbox(db, &mut report).await?;
         let rows = sqlx::query(
             "SELECT r.remote_id, r.remote_version, s.server_url, s.partial
              FROM received_cards r JOIN received_sync s ON s.card_id = r.id
              WHERE r.live = 1 AND r.status = 'active' AND r.remote_id IS NOT NULL
              ORDER BY s.server_url, r.remote_id",
         )
-        .fetch_all(self.store.pool())
+        .fetch_all(db.pool())
         .await?;
         let mut by_server: BTreeMap<String, Vec<SyncItem>> = BTreeMap::new();
         for r in &rows {
@@ -881,7 +894,7 @@ impl Core {
                 }
             };
             for chunk in items.chunks(livecard_format::wire::DEFAULT_MAX_SYNC_IDS) {
-                if let Err(e) = self.sync_chunk(&api, chunk.to_vec(), &mut report).await {
+                if let Err(e) = self.sync_chunk(db, &api, chunk.to_vec(), &mut report).await {
                     match e {
                         CoreError::Offline(m) => {
                             report.errors.push(m);
@@ -897,6 +910,7 @@ impl Core {
 
     async fn sync_chunk(
         &self,
+        db: Unlocked<'_>,
         api: &Api,
         mut items: Vec<SyncItem>,
         report: &mut SyncReport,
@@ -909,7 +923,7 @@ impl Core {
                 })
                 .await?;
             report.requests += 1;
-            let mut tx = self.store.begin_write().await?;
+            let mut tx = db.begin_write().await?;
             let mut ch = Vec::new();
             // Remote ids whose copy this answer does not confirm: refused records and
             // tombstones, ids the server does not know.
@@ -985,7 +999,7 @@ impl Core {
             .bind(covered)
             .execute(&mut *tx)
             .await?;
-            self.store.commit_with(tx, ch).await?;
+            db.commit_with(tx, ch).await?;
             if !resp.truncated {
                 return Ok(());
             }

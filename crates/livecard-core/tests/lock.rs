@@ -45,6 +45,31 @@ impl Server {
     }
 }
 
+/// A second connection to the data directory's database, beside the core (no lock; the
+/// core's store is private to it).
+struct Raw(sqlx::SqlitePool);
+
+impl Raw {
+    async fn open(dir: impl AsRef<Path>) -> Raw {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.as_ref().join("livecard.sqlite"))
+            .busy_timeout(std::time::Duration::from_secs(5));
+        Raw(sqlx::SqlitePool::connect_with(opts).await.unwrap())
+    }
+
+    fn pool(&self) -> &sqlx::SqlitePool {
+        &self.0
+    }
+
+    /// `meta.pin_set`.
+    async fn pin_set_flag(&self) -> sqlx::Result<bool> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'pin_set'")
+            .fetch_optional(&self.0)
+            .await?;
+        Ok(v.unwrap_or(0) != 0)
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         if let Some(s) = self.stop.take() {
@@ -486,7 +511,7 @@ async fn wipe_after_n_erases_received_cards_only_when_enabled() {
     let st = core.lock_status().await.unwrap();
     assert!(st.locked && !st.wipe_pending);
     // Erased in the database, notes with them; the own card is still there.
-    let raw = livecard_core::Store::open(&on).await.unwrap();
+    let raw = Raw::open(&on).await;
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM received_cards")
         .fetch_one(raw.pool())
         .await
@@ -559,7 +584,7 @@ async fn phone_with_backup_and_pin(core: &Core) -> (Vec<u8>, String, String, Str
 
 /// Counts rows of a table in the data directory (read beside the core, no lock).
 async fn count(dir: &Path, table: &str) -> i64 {
-    let raw = livecard_core::Store::open(dir).await.unwrap();
+    let raw = Raw::open(dir).await;
     sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
         .fetch_one(raw.pool())
         .await
@@ -620,7 +645,7 @@ async fn keys_missing_restore_from_key_backup_needs_the_right_passphrase_and_res
     assert!(st.keys_missing && st.locked && st.pin_set, "{st:?}");
     assert_eq!(kind(&core.list(Sort::Name).await), "keys_missing");
     assert!(ks.get(LOCK_STATE_NAME).unwrap().is_none());
-    let raw = livecard_core::Store::open(&dir).await.unwrap();
+    let raw = Raw::open(&dir).await;
     assert!(raw.pin_set_flag().await.unwrap());
 
     // The right passphrase: keys back, PIN cleared, unlocked, every card kept.
@@ -760,7 +785,7 @@ async fn set_change_and_remove_pin() {
     core.unlock("1234").await.unwrap();
     // Removing: a wrong PIN keeps it (and the flag).
     assert_eq!(kind(&core.remove_pin("0000").await), "wrong_pin");
-    let raw = livecard_core::Store::open(tmp.path()).await.unwrap();
+    let raw = Raw::open(tmp.path()).await;
     assert!(raw.pin_set_flag().await.unwrap());
     let st = core.remove_pin("1234").await.unwrap();
     assert!(!st.pin_set && !st.locked);

@@ -1,11 +1,13 @@
-//! Search over 10,000 generated cards (Chinese and Latin names) in a real SQLite store.
+//! Search over 10,000 generated cards (Chinese and Latin names) in a real SQLite store,
+//! through the core.
 
-use livecard_core::{CardSummary, Sort, Source, Store};
-use livecard_format::Card;
+use livecard_core::{CardSummary, Core, Sort, Source};
+use livecard_format::vcard::Imported;
+use livecard_format::{Card, Region};
 
 struct Fixture {
     _dir: tempfile::TempDir,
-    store: Store,
+    store: Core,
     zsf: String,
     stf: String,
     john: String,
@@ -27,7 +29,7 @@ fn planted(name: &str, mobile: &str, email: &str, company: &str, title: &str) ->
 
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Core::open(dir.path(), Region::default()).await.unwrap();
     let mut cards: Vec<(Card, Vec<String>)> = livecard_testdata::generate(10_000)
         .into_iter()
         .map(|c| (c, Vec::new()))
@@ -62,7 +64,11 @@ async fn fixture() -> Fixture {
         ),
         Vec::new(),
     ));
-    let out = store.add_received_many(cards, Source::Vcf).await.unwrap();
+    let cards = cards
+        .into_iter()
+        .map(|(card, warnings)| Imported { card, warnings })
+        .collect();
+    let out = store.add_imported(cards, Source::Vcf).await.unwrap().added;
     assert_eq!(out.len(), 10_003);
     let id = |i: usize| out[i].id.clone();
     Fixture {
@@ -207,10 +213,10 @@ async fn search_over_ten_thousand_cards() {
     assert!(pos(&f.john) < pos(&f.zsf));
 
     // Search still right after edits (index kept in step), and after reopening.
-    f.store.delete_received(&f.zsf).await.unwrap();
+    f.store.delete(&f.zsf).await.unwrap();
     assert!(hits(&f, "zhangsanfeng").await.is_empty());
     let dir = f._dir.path().to_path_buf();
-    let reopened = Store::open(&dir).await.unwrap();
+    let reopened = Core::open(&dir, Region::default()).await.unwrap();
     assert_eq!(
         reopened.search("shantianfang", None).await.unwrap()[0].id,
         f.stf
@@ -223,7 +229,7 @@ async fn search_over_ten_thousand_cards() {
 }
 
 /// Ids of `q`'s hits, in order.
-async fn search_ids(store: &Store, q: &str, limit: Option<usize>) -> Vec<String> {
+async fn search_ids(store: &Core, q: &str, limit: Option<usize>) -> Vec<String> {
     store
         .search(q, limit)
         .await
@@ -239,14 +245,21 @@ async fn search_ids(store: &Store, q: &str, limit: Option<usize>) -> Vec<String>
 #[tokio::test]
 async fn hits_stay_in_name_order_across_writes() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Core::open(dir.path(), Region::default()).await.unwrap();
     let add = |name: &'static str, mobile: &'static str| {
         let store = &store;
         async move {
+            let card = planted(name, mobile, "w@example.com", "", "");
+            let imported = vec![Imported {
+                card,
+                warnings: Vec::new(),
+            }];
             store
-                .add_received(planted(name, mobile, "w@example.com", "", ""), Source::Vcf)
+                .add_imported(imported, Source::Vcf)
                 .await
                 .unwrap()
+                .added
+                .remove(0)
                 .id
         }
     };
@@ -276,7 +289,7 @@ async fn hits_stay_in_name_order_across_writes() {
     assert_eq!(second, expect(list, &second));
     assert_ne!(second.last(), Some(&wa), "汪阿 sorts before Wang Zoe");
 
-    store.delete_received(&second[0]).await.unwrap();
+    store.delete(&second[0]).await.unwrap();
     let third: Vec<String> = search_ids(&store, "wang", None).await;
     assert_eq!(third, second[1..].to_vec());
 

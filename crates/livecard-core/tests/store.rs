@@ -1,8 +1,7 @@
-//! Store and Core against real SQLite files in temp dirs.
+//! Core against real SQLite files in temp dirs (the store itself is crate-private: its own
+//! tests are unit tests in src/store/tests.rs).
 
-use livecard_core::{
-    AddStatus, Core, CoreError, Edit, EditOp, EditValue, Sort, Source, Status, Store,
-};
+use livecard_core::{Core, CoreError, Edit, EditOp, EditValue, Source};
 use livecard_format::{Card, Field, Region};
 
 fn card(name: &str, mobile: &str, email: &str) -> Card {
@@ -16,33 +15,6 @@ fn card(name: &str, mobile: &str, email: &str) -> Card {
         c.set(Field::Email, email, r).unwrap();
     }
     c
-}
-
-#[tokio::test]
-async fn open_creates_dir_db_in_wal_with_foreign_keys() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("nested/data");
-    let store = Store::open(&data).await.unwrap();
-    assert!(data.join("livecard.sqlite").exists());
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    assert_eq!(mode, "wal");
-    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    assert_eq!(fk, 1);
-    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    assert!(busy >= 1000, "busy_timeout {busy}");
-    store.close().await;
-    // Opening again runs no migration twice and keeps data.
-    let store = Store::open(&data).await.unwrap();
-    assert!(store.list_own().await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -163,102 +135,6 @@ async fn own_card_crud_and_versions() {
 }
 
 #[tokio::test]
-async fn invalid_whole_card_is_refused_by_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
-    let bad = Card {
-        name: "x".repeat(300),
-        ..Default::default()
-    };
-    let err = store.create_own(bad.clone()).await.unwrap_err();
-    assert_eq!(err.kind(), "invalid_input");
-    assert_eq!(err.field(), Some("name"));
-    let err = store.add_received(bad, Source::Vcf).await.unwrap_err();
-    assert_eq!(err.kind(), "invalid_input");
-    assert!(store.list_received(Sort::Name).await.unwrap().is_empty());
-}
-
-#[tokio::test]
-async fn notes_and_tags_survive_owner_field_replacement() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
-    let a = store
-        .add_received(card("李四", "13800138000", "li@example.com"), Source::Vcf)
-        .await
-        .unwrap();
-    assert_eq!(a.status, AddStatus::Added);
-    store.set_notes(&a.id, "met at 展会 2026").await.unwrap();
-    store
-        .add_tags(
-            &a.id,
-            &["客户".to_string(), "vip".to_string(), "vip".to_string()],
-        )
-        .await
-        .unwrap();
-    let got = store.get_received(&a.id).await.unwrap();
-    assert_eq!(got.tags, vec!["vip", "客户"]);
-    assert!(!got.changed);
-
-    // What sync will do: the owner's fields replaced wholesale.
-    let mut newer = card("李四", "13900139000", "li@new.example");
-    newer.title = "总监".into();
-    let after = store
-        .replace_received_card(&a.id, newer.clone())
-        .await
-        .unwrap();
-    assert_eq!(after.card, newer);
-    assert_eq!(after.notes, "met at 展会 2026");
-    assert_eq!(after.tags, vec!["vip", "客户"]);
-    assert!(after.changed, "an owner update shows the changed badge");
-
-    // Opening returns it as changed once, then the badge is gone.
-    let opened = store.open_received(&a.id).await.unwrap();
-    assert!(opened.changed);
-    assert!(!store.get_received(&a.id).await.unwrap().changed);
-
-    // Tags and notes are searchable, and removable.
-    assert_eq!(store.search("客户", None).await.unwrap().len(), 1);
-    assert_eq!(store.search("展会", None).await.unwrap().len(), 1);
-    let r = store
-        .remove_tags(&a.id, &["vip".to_string()])
-        .await
-        .unwrap();
-    assert_eq!(r.tags, vec!["客户"]);
-    let r = store.set_notes(&a.id, "").await.unwrap();
-    assert_eq!(r.notes, "");
-    assert!(store.search("展会", None).await.unwrap().is_empty());
-    assert_eq!(
-        store
-            .add_tags(&a.id, &[" ".to_string()])
-            .await
-            .unwrap_err()
-            .kind(),
-        "invalid_input"
-    );
-    assert_eq!(
-        store.set_notes("nope", "x").await.unwrap_err().kind(),
-        "not_found"
-    );
-
-    // Status for sync; delete removes notes and tags too.
-    let r = store
-        .set_received_status(&a.id, Status::Revoked)
-        .await
-        .unwrap();
-    assert_eq!(r.status, Status::Revoked);
-    store.delete_received(&a.id).await.unwrap();
-    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM received_tags")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    assert_eq!(left, 0);
-    assert_eq!(
-        store.get_received(&a.id).await.unwrap_err().kind(),
-        "not_found"
-    );
-}
-
-#[tokio::test]
 async fn seeding_an_own_card_from_a_received_one() {
     let dir = tempfile::tempdir().unwrap();
     let core = Core::open(dir.path(), Region::default()).await.unwrap();
@@ -269,13 +145,18 @@ async fn seeding_an_own_card_from_a_received_one() {
     c.set(Field::Website, "huawei.example", r).unwrap();
     c.set(Field::Fax, "010 6666 8888", r).unwrap();
     c.set(Field::Address, "深圳市龙岗区坂田", r).unwrap();
-    // Added through the store under the core (a second connection to the same file).
-    let a = livecard_core::Store::open(dir.path())
+    let a = core
+        .add_imported(
+            vec![livecard_format::vcard::Imported {
+                card: c.clone(),
+                warnings: Vec::new(),
+            }],
+            Source::Vcf,
+        )
         .await
         .unwrap()
-        .add_received(c.clone(), Source::Vcf)
-        .await
-        .unwrap();
+        .added
+        .remove(0);
     let mine = core.seed_own_from(&a.id).await.unwrap();
     assert!(mine.is_default, "the first own card is the default");
     assert_eq!(mine.card.company, "华为");
@@ -288,117 +169,6 @@ async fn seeding_an_own_card_from_a_received_one() {
         core.seed_own_from("missing").await.unwrap_err().kind(),
         "not_found"
     );
-}
-
-#[tokio::test]
-async fn the_same_static_card_twice_updates_the_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
-    let a = store
-        .add_received(card("John Doe", "13800138000", ""), Source::Vcf)
-        .await
-        .unwrap();
-    store.add_tags(&a.id, &["friend".into()]).await.unwrap();
-    // Same again: unchanged.
-    let b = store
-        .add_received(card("John Doe", "13800138000", ""), Source::Vcf)
-        .await
-        .unwrap();
-    assert_eq!(
-        (b.id.as_str(), b.status),
-        (a.id.as_str(), AddStatus::Unchanged)
-    );
-    // Same person (name + mobile, name case and spaces ignored), new title: updated in place.
-    let mut newer = card("john  doe", "+86 138 0013 8000", "john@example.com");
-    newer.title = "CTO".into();
-    let c = store.add_received(newer, Source::Mecard).await.unwrap();
-    assert_eq!(
-        (c.id.as_str(), c.status),
-        (a.id.as_str(), AddStatus::Updated)
-    );
-    let got = store.get_received(&a.id).await.unwrap();
-    assert_eq!(got.card.title, "CTO");
-    assert_eq!(got.tags, vec!["friend"]);
-    // Matching by email too.
-    let d = store
-        .add_received(card("John Doe", "", "JOHN@example.com"), Source::Vcf)
-        .await
-        .unwrap();
-    assert_eq!(d.id, a.id);
-    // Same name, nothing in common: a different person.
-    let e = store
-        .add_received(card("John Doe", "13900139000", ""), Source::Vcf)
-        .await
-        .unwrap();
-    assert_ne!(e.id, a.id);
-    assert_eq!(e.status, AddStatus::Added);
-    assert_eq!(store.list_received(Sort::Name).await.unwrap().len(), 2);
-}
-
-#[tokio::test]
-async fn two_stores_on_one_file_see_each_others_writes() {
-    let dir = tempfile::tempdir().unwrap();
-    let s1 = Store::open(dir.path()).await.unwrap();
-    let s2 = Store::open(dir.path()).await.unwrap();
-    assert!(s1.search("alice", None).await.unwrap().is_empty());
-    assert!(s2.search("alice", None).await.unwrap().is_empty());
-    let a = s2
-        .add_received(card("Alice Liddell", "13800138000", ""), Source::Vcf)
-        .await
-        .unwrap();
-    // s1's index was loaded before s2 wrote; the generation check reloads it.
-    let hits = s1.search("alice", None).await.unwrap();
-    assert_eq!(hits.len(), 1);
-    assert_eq!(hits[0].id, a.id);
-    s1.delete_received(&a.id).await.unwrap();
-    assert!(s2.search("alice", None).await.unwrap().is_empty());
-}
-
-#[tokio::test]
-async fn sort_orders() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
-    let mut ids = Vec::new();
-    for (name, company, mobile) in [
-        ("张三", "腾讯", "13800000001"),
-        ("Bob Brown", "Acme", "13800000002"),
-        ("艾青", "", "13800000003"),
-        ("Zoe Zhu", "百度", "13800000004"),
-        ("曾国藩", "", "13800000005"),
-    ] {
-        let mut c = card(name, mobile, "");
-        c.company = company.into();
-        ids.push(store.add_received(c, Source::Vcf).await.unwrap().id);
-    }
-    let names =
-        |v: Vec<livecard_core::CardSummary>| v.into_iter().map(|s| s.name).collect::<Vec<_>>();
-    assert_eq!(
-        names(store.summaries(Sort::Name).await.unwrap()),
-        vec!["艾青", "Bob Brown", "曾国藩", "张三", "Zoe Zhu"]
-    );
-    assert_eq!(
-        names(store.summaries(Sort::Company).await.unwrap()),
-        vec!["Bob Brown", "Zoe Zhu", "张三", "艾青", "曾国藩"]
-    );
-    // The full list agrees with the index.
-    let full: Vec<String> = store
-        .list_received(Sort::Company)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| c.name)
-        .collect();
-    assert_eq!(full, vec!["Bob Brown", "Zoe Zhu", "张三", "艾青", "曾国藩"]);
-    // Most recently updated first.
-    store
-        .replace_received_card(&ids[2], card("艾青", "13800000003", "ai@example.com"))
-        .await
-        .unwrap();
-    let upd = names(store.summaries(Sort::Updated).await.unwrap());
-    assert_eq!(upd[0], "艾青");
-    let full_upd = store.list_received(Sort::Updated).await.unwrap();
-    assert_eq!(full_upd[0].name, "艾青");
-    assert!("nope".parse::<Sort>().is_err());
 }
 
 #[tokio::test]

@@ -152,10 +152,12 @@ async fn refusals_rollback_bad_signature_pinned_key() {
     sqlx::query("UPDATE pinned_keys SET public_key = ?")
         .bind(vec![7u8; 32])
         .execute(
-            livecard_core::Store::open(dir.path().join("b"))
-                .await
-                .unwrap()
-                .pool(),
+            &sqlx::SqlitePool::connect_with(
+                sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(dir.path().join("b").join("livecard.sqlite")),
+            )
+            .await
+            .unwrap(),
         )
         .await
         .unwrap();

@@ -1,0 +1,293 @@
+//! The local SQLite store: own cards, received cards with the recipient's notes and tags, and
+//! the in-memory search index kept in step with them. Crate-private: the rest of the core
+//! reaches card data only through an [`Unlocked`], which only [`crate::Core::unlocked`] makes
+//! (after the PIN lock said it is open). The raw [`Store`] offers only what must work while
+//! locked: opening, the `meta.pin_set` flag, and erasing every received card (wipe-after-N,
+//! start over).
+//!
+//! The SQL lives here, one module per table: `own_cards`, `received_cards`, `notes`
+//! (`received_notes`), `tags` (`received_tags`), `meta`.
+
+mod meta;
+mod notes;
+mod own_cards;
+pub(crate) mod received_cards;
+mod tags;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use livecard_format::Card;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::Row;
+
+use crate::error::{CoreError, Result};
+use crate::keys::SEARCH_KEY_VERSION;
+use crate::search::{Entry, SearchIndex};
+pub(crate) use received_cards::refresh_keys;
+use received_cards::summary_from_row;
+use tags::all_tags;
+
+/// The database file inside the data directory.
+pub const DB_FILE: &str = "livecard.sqlite";
+
+/// How long a connection waits for another writer before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The store. All methods take `&self`. Card data is reached through [`Unlocked`].
+#[derive(Debug)]
+pub(crate) struct Store {
+    pool: SqlitePool,
+    index: Mutex<IndexState>,
+}
+
+/// The search index and the write generation it reflects. `index` is `None` until first
+/// needed (a CLI run that only edits the own card never loads it) and after a write this
+/// process could not apply in order.
+#[derive(Debug, Default)]
+struct IndexState {
+    index: Option<SearchIndex>,
+    gen: i64,
+}
+
+pub(crate) enum IndexChange {
+    Upsert(Box<Entry>),
+    Remove(String),
+}
+
+/// Now, at the millisecond precision the store keeps.
+pub(crate) fn now() -> DateTime<Utc> {
+    from_ms(Utc::now().timestamp_millis())
+}
+
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn from_ms(v: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(v).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+/// A new short, URL-safe, case-insensitive id: 60 random bits as 12 lowercase base32 chars.
+pub(crate) fn new_id() -> Result<String> {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).map_err(|e| CoreError::Io {
+        context: "reading OS randomness for a new id".into(),
+        error: std::io::Error::other(e.to_string()),
+    })?;
+    let s = data_encoding::BASE32_NOPAD.encode(&b).to_ascii_lowercase();
+    Ok(s[..12].to_string())
+}
+
+pub(crate) fn to_json(id: &str, card: &Card) -> Result<String> {
+    serde_json::to_string(card).map_err(|e| CoreError::corrupt(id, e))
+}
+
+fn card_from_row(row: &SqliteRow, id: &str) -> Result<Card> {
+    let json: String = row.try_get("card_json")?;
+    serde_json::from_str(&json).map_err(|e| CoreError::corrupt(id, e))
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `data_dir`: the directory, `livecard.sqlite`,
+    /// WAL, foreign keys, a busy timeout on every connection, and the migrations.
+    pub(crate) async fn open(data_dir: impl AsRef<Path>) -> Result<Store> {
+        let dir = data_dir.as_ref();
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|error| CoreError::Io {
+                context: format!("creating data directory {}", dir.display()),
+                error,
+            })?;
+        let path = dir.join(DB_FILE);
+        let opts = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        let store = Store {
+            pool,
+            index: Mutex::new(IndexState::default()),
+        };
+        store.upgrade_search_keys().await?;
+        Ok(store)
+    }
+
+    /// Closes the pool (waits for connections to finish).
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    // ---------------------------------------------------------------- index upkeep
+
+    /// Commits `tx` after bumping the write generation, then applies `changes` to the
+    /// in-memory index if it was current (otherwise it is reloaded when next needed).
+    async fn commit_with(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        changes: Vec<IndexChange>,
+    ) -> Result<()> {
+        let gen: i64 = sqlx::query_scalar(
+            "UPDATE meta SET value = value + 1 WHERE key = 'received_gen' RETURNING value",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut guard = self.lock_index();
+        let st = &mut *guard;
+        match st.index.as_mut() {
+            Some(idx) if st.gen + 1 == gen => {
+                for c in changes {
+                    match c {
+                        IndexChange::Upsert(e) => idx.upsert(*e),
+                        IndexChange::Remove(id) => idx.remove(&id),
+                    }
+                }
+                st.gen = gen;
+            }
+            _ => st.index = None,
+        }
+        Ok(())
+    }
+
+    fn lock_index(&self) -> std::sync::MutexGuard<'_, IndexState> {
+        // A panic while holding the lock cannot leave the index half-written in a way that
+        // matters: at worst it is stale, and the generation check reloads it.
+        self.index.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on an index that reflects the database as of now.
+    async fn with_index<T>(&self, f: impl FnOnce(&SearchIndex) -> T) -> Result<T> {
+        let gen: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'received_gen'")
+            .fetch_one(&self.pool)
+            .await?;
+        {
+            let st = self.lock_index();
+            if let Some(idx) = st.index.as_ref().filter(|_| st.gen == gen) {
+                return Ok(f(idx));
+            }
+        }
+        let (idx, gen) = self.load_index().await?;
+        let out = f(&idx);
+        let mut st = self.lock_index();
+        st.index = Some(idx);
+        st.gen = gen;
+        Ok(out)
+    }
+
+    /// Loads the whole index from the stored keys (one read transaction, so the generation
+    /// and the rows agree).
+    async fn load_index(&self) -> Result<(SearchIndex, i64)> {
+        let mut tx = self.pool.begin().await?;
+        let gen: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'received_gen'")
+            .fetch_one(&mut *tx)
+            .await?;
+        let rows = sqlx::query(
+            "SELECT id, source, live, status, added_at, updated_at, last_seen_at, display_name,
+                    company, title, sort_key, company_sort_key, search_key
+             FROM received_cards",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut tags = all_tags(&mut tx).await?;
+        tx.commit().await?;
+        let mut idx = SearchIndex::new();
+        for row in rows {
+            let id: String = row.try_get("id")?;
+            let key_json: String = row.try_get("search_key")?;
+            let key = serde_json::from_str(&key_json).map_err(|e| CoreError::corrupt(&id, e))?;
+            let t = tags.remove(&id).unwrap_or_default();
+            let summary = summary_from_row(&row, t)?;
+            idx.upsert(Entry {
+                summary,
+                key,
+                sort_key: row.try_get("sort_key")?,
+                company_sort_key: row.try_get("company_sort_key")?,
+            });
+        }
+        Ok((idx, gen))
+    }
+
+    /// Recomputes stored search keys written by an older version of the key code.
+    async fn upgrade_search_keys(&self) -> Result<()> {
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM received_cards WHERE search_key_version != ?")
+                .bind(SEARCH_KEY_VERSION)
+                .fetch_all(&self.pool)
+                .await?;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        for id in &ids {
+            refresh_keys(&mut tx, id).await?;
+        }
+        self.commit_with(tx, Vec::new()).await
+    }
+}
+
+fn not_found(id: &str) -> CoreError {
+    CoreError::NotFound {
+        what: "received card",
+        id: id.to_string(),
+    }
+}
+
+fn changed(updated_at: i64, last_seen_at: Option<i64>) -> bool {
+    last_seen_at.is_some_and(|s| updated_at > s)
+}
+
+/// Proof that the PIN lock was open when it was made, and the only way to card data: every
+/// method that reads or writes cards is a method of this type (in the table modules). Made
+/// only by [`crate::Core::unlocked`] (through [`Store::unlocked`], which needs the lock's
+/// [`crate::lock::LockOpen`] token).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Unlocked<'a> {
+    store: &'a Store,
+}
+
+impl Store {
+    /// Card data, given the lock's word that it is open.
+    pub(crate) fn unlocked(&self, _open: crate::lock::LockOpen) -> Unlocked<'_> {
+        Unlocked { store: self }
+    }
+}
+
+impl<'a> Unlocked<'a> {
+    /// A write transaction (`BEGIN IMMEDIATE`) for a change spanning several tables (sync).
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.store.begin_write().await
+    }
+
+    /// Commits `tx` and applies `changes` to the search index (see [`Store::commit_with`]).
+    pub(crate) async fn commit_with(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        changes: Vec<IndexChange>,
+    ) -> Result<()> {
+        self.store.commit_with(tx, changes).await
+    }
+
+    /// The pool, for reads of the sync and publishing tables (still in `sync`/`owner`).
+    pub(crate) fn pool(&self) -> &'a SqlitePool {
+        &self.store.pool
+    }
+}
