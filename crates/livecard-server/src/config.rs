@@ -35,6 +35,10 @@ pub struct Config {
     pub version_cache_entries: usize,
     /// A cached version older than this is read from the database again.
     pub version_cache_ttl: Duration,
+    /// Caps, heartbeat and lifetime of watch streams (`POST /v1/watch`).
+    pub watch: crate::watch::WatchLimits,
+    /// Lifetime and cap of inbox messages.
+    pub inbox: crate::inbox::InboxLimits,
 }
 
 impl Config {
@@ -54,6 +58,8 @@ impl Config {
             conn: crate::conn::ConnLimits::default(),
             version_cache_entries: 100_000,
             version_cache_ttl: Duration::from_secs(30),
+            watch: crate::watch::WatchLimits::default(),
+            inbox: crate::inbox::InboxLimits::default(),
         }
     }
 }
@@ -121,6 +127,27 @@ pub struct Cli {
     /// (other servers' writes arrive sooner, through the change feed).
     #[arg(long, env = "LIVECARD_VERSION_CACHE_TTL_SECS", default_value_t = 30)]
     pub version_cache_ttl_secs: u64,
+    /// Most card ids in one watch stream (`POST /v1/watch`).
+    #[arg(long, env = "LIVECARD_WATCH_MAX_IDS", default_value_t = 1_000)]
+    pub watch_max_ids: usize,
+    /// Most open watch streams from one client IP address.
+    #[arg(long, env = "LIVECARD_WATCH_MAX_STREAMS_PER_IP", default_value_t = 4)]
+    pub watch_max_streams_per_ip: usize,
+    /// Most open watch streams in all.
+    #[arg(long, env = "LIVECARD_WATCH_MAX_STREAMS", default_value_t = 10_000)]
+    pub watch_max_streams: usize,
+    /// Seconds between heartbeat comments on a watch stream (kept below the idle timeout).
+    #[arg(long, env = "LIVECARD_WATCH_HEARTBEAT_SECS", default_value_t = 20)]
+    pub watch_heartbeat_secs: u64,
+    /// Seconds after which the server ends a watch stream (clients reconnect).
+    #[arg(long, env = "LIVECARD_WATCH_MAX_SECS", default_value_t = 3_600)]
+    pub watch_max_secs: u64,
+    /// Days an inbox message waits to be fetched before it is dropped.
+    #[arg(long, env = "LIVECARD_INBOX_TTL_DAYS", default_value_t = 30)]
+    pub inbox_ttl_days: u64,
+    /// Most pending messages in one card's inbox (one more is 507 inbox_full).
+    #[arg(long, env = "LIVECARD_INBOX_MAX_PENDING", default_value_t = 100)]
+    pub inbox_max_pending: usize,
     #[command(flatten)]
     pub app_links: crate::share_page::AppLinksArgs,
 }
@@ -165,6 +192,17 @@ impl Cli {
         };
         config.version_cache_entries = self.version_cache_entries;
         config.version_cache_ttl = Duration::from_secs(self.version_cache_ttl_secs);
+        config.watch = crate::watch::WatchLimits {
+            max_ids: self.watch_max_ids,
+            max_streams_per_ip: self.watch_max_streams_per_ip,
+            max_streams: self.watch_max_streams,
+            heartbeat: Duration::from_secs(self.watch_heartbeat_secs.max(1)),
+            max_life: Duration::from_secs(self.watch_max_secs.max(1)),
+        };
+        config.inbox = crate::inbox::InboxLimits {
+            ttl: Duration::from_secs(self.inbox_ttl_days.max(1) * 86_400),
+            max_pending: self.inbox_max_pending.max(1),
+        };
         (config, create_dir)
     }
 }

@@ -21,6 +21,9 @@ pub struct ApiFailure {
     pub body: Box<ErrorBody>,
     /// Extra `Retry-After` header (rate limiting).
     pub retry_after: Option<u64>,
+    /// Another status than the code's usual one (`too_many_streams` is 429 per address but
+    /// 503 when the server's total is reached).
+    pub status: Option<StatusCode>,
 }
 
 impl ApiFailure {
@@ -28,6 +31,7 @@ impl ApiFailure {
         ApiFailure {
             body: Box::new(ErrorBody::new(code, message)),
             retry_after: None,
+            status: None,
         }
     }
 
@@ -74,8 +78,10 @@ impl From<StoreError> for ApiFailure {
 
 impl IntoResponse for ApiFailure {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.body.error.code.http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = self.status.unwrap_or_else(|| {
+            StatusCode::from_u16(self.body.error.code.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        });
         let mut resp = (status, Json(*self.body)).into_response();
         if let Some(secs) = self.retry_after {
             resp.headers_mut()

@@ -36,11 +36,13 @@ pub mod changes;
 pub mod config;
 pub mod conn;
 pub mod error;
+pub mod inbox;
 pub mod metrics;
 pub mod share;
 pub mod share_page;
 pub mod store;
 pub mod version_cache;
+pub mod watch;
 
 pub use config::{Cli, Config};
 pub use error::ApiFailure;
@@ -56,6 +58,10 @@ pub struct AppState {
     pub changes: changes::ChangeFeed,
     pub config: Arc<Config>,
     pub metrics: Arc<metrics::Metrics>,
+    /// Open watch streams (watch.rs): caps and shutdown.
+    pub watch: Arc<watch::WatchHub>,
+    /// Inbox counters (inbox.rs) for /metrics.
+    pub inbox_stats: Arc<inbox::InboxStats>,
     /// `id → version` for conditional GETs (version_cache.rs), kept true by the change feed.
     pub versions: Arc<version_cache::VersionCache>,
     limiter: Option<Arc<Limiter>>,
@@ -73,7 +79,12 @@ pub enum ServeError {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, config: Config) -> Result<AppState, ServeError> {
+    pub fn new(store: Arc<dyn Store>, mut config: Config) -> Result<AppState, ServeError> {
+        // A heartbeat is what keeps a quiet stream's connection from the idle timeout (conn.rs).
+        let idle = config.conn.idle_timeout;
+        if config.watch.heartbeat >= idle {
+            config.watch.heartbeat = (idle / 2).max(Duration::from_millis(100));
+        }
         let limiter = if config.rate_per_second == 0 {
             None
         } else {
@@ -96,6 +107,8 @@ impl AppState {
             store,
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
+            watch: Arc::new(watch::WatchHub::default()),
+            inbox_stats: Arc::new(inbox::InboxStats::default()),
             limiter,
         })
     }
@@ -140,6 +153,12 @@ pub fn app(state: AppState) -> Router {
                 .delete(api::delete_card),
         )
         .route("/v1/sync", post(api::sync))
+        .route("/v1/watch", post(watch::watch))
+        .route(
+            "/v1/cards/{id}/inbox",
+            axum::routing::put(inbox::register).post(inbox::send),
+        )
+        .route("/v1/cards/{id}/inbox/take", post(inbox::take))
         .merge(share::routes())
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
@@ -199,10 +218,19 @@ pub async fn serve_state(
             }
         });
     }
+    // Expired inbox messages are dropped on access and every ten minutes.
+    tokio::spawn(inbox::expire_loop(
+        state.store.clone(),
+        Duration::from_secs(600),
+        stop_rx.clone(),
+    ));
     let limits = state.config.conn.clone();
+    let streams = state.watch.clone();
     let router = app(state);
     let result = conn::run(listener, router, limits, async move {
         shutdown.await;
+        // Watch streams would hold the graceful shutdown open for up to an hour: end them.
+        streams.close_all();
         tracing::info!("shutting down: finishing requests in flight");
     })
     .await;

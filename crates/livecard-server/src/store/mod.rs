@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use livecard_format::wire::{CardId, SealedRecord, Tombstone, NONCE_BYTES};
+use livecard_format::wire::{CardId, InboxKeyId, SealedRecord, Tombstone, NONCE_BYTES};
 
 use crate::changes::ChangeFeed;
 
@@ -155,6 +155,77 @@ pub enum DeleteOutcome {
     AlreadyGone(Tombstone),
 }
 
+/// Result of [`Store::inbox_register`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegisterOutcome {
+    Registered,
+    /// The stored epoch is not lower than the offered one.
+    Stale {
+        current: u64,
+    },
+}
+
+/// A message to store in a card's inbox (the handler has checked its size and format).
+#[derive(Debug, Clone, Copy)]
+pub struct NewMessage<'a> {
+    /// Derived from SHA-256 of `sealed`: the same bytes twice are the same id.
+    pub msg_id: &'a str,
+    pub key_id: &'a InboxKeyId,
+    pub sealed: &'a [u8],
+    /// Unix seconds.
+    pub received: u64,
+    pub expires: u64,
+}
+
+/// Result of [`Store::inbox_send`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendOutcome {
+    Accepted,
+    /// No inbox is registered for the card.
+    NoInbox,
+    /// The message is sealed to another key id than the registered one.
+    KeyRotated,
+    /// These sealed bytes were delivered before (and have not expired).
+    Duplicate,
+    /// The inbox holds `max_pending` messages.
+    Full,
+}
+
+/// A pending message as a take answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingMessage {
+    pub msg_id: String,
+    pub received: u64,
+    pub key_id: InboxKeyId,
+    pub sealed: Vec<u8>,
+}
+
+/// An inbox row's columns as both backends return them.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct MessageRow {
+    pub msg_id: String,
+    pub received: i64,
+    pub key_id: Vec<u8>,
+    pub sealed: Vec<u8>,
+}
+
+impl MessageRow {
+    pub(crate) fn into_pending(self) -> Result<PendingMessage, StoreError> {
+        let key_id: [u8; 16] = self
+            .key_id
+            .as_slice()
+            .try_into()
+            .map_err(|_| corrupt(&self.msg_id, "inbox key id length"))?;
+        Ok(PendingMessage {
+            received: u64::try_from(self.received)
+                .map_err(|_| corrupt(&self.msg_id, "negative time"))?,
+            msg_id: self.msg_id,
+            key_id: InboxKeyId(key_id),
+            sealed: self.sealed,
+        })
+    }
+}
+
 /// Number of stored live records and tombstones.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -188,6 +259,39 @@ pub trait Store: Send + Sync + 'static {
     async fn counts(&self) -> Result<Counts, StoreError>;
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Registers `key_id` as the inbox key of `id` if `epoch` is higher than the stored one,
+    /// and drops the messages sealed to other key ids (rotation).
+    async fn inbox_register(
+        &self,
+        id: &CardId,
+        epoch: u64,
+        key_id: &InboxKeyId,
+    ) -> Result<RegisterOutcome, StoreError>;
+    /// The registered inbox epoch and key id of `id`.
+    async fn inbox_key(&self, id: &CardId) -> Result<Option<(u64, InboxKeyId)>, StoreError>;
+    /// Stores a message unless the inbox is missing, rotated, full or has seen these bytes —
+    /// atomically. Expired rows of the card are dropped first.
+    async fn inbox_send(
+        &self,
+        id: &CardId,
+        message: NewMessage<'_>,
+        max_pending: usize,
+    ) -> Result<SendOutcome, StoreError>;
+    /// Marks `ack`ed messages taken (their sealed bytes are deleted; the id stays until it
+    /// expires, to refuse replays), then answers up to `limit` pending messages, oldest first,
+    /// and whether more are pending.
+    async fn inbox_take(
+        &self,
+        id: &CardId,
+        ack: &[String],
+        limit: usize,
+        now: u64,
+    ) -> Result<(Vec<PendingMessage>, bool), StoreError>;
+    /// Deletes every message (pending or taken) that expired at `now`; answers how many.
+    async fn inbox_expire(&self, now: u64) -> Result<u64, StoreError>;
+    /// Messages waiting to be taken, in all (for /metrics).
+    async fn inbox_pending(&self) -> Result<u64, StoreError>;
 }
 
 /// Opens the store named by `url` (`sqlite://PATH`, `sqlite:PATH`, `postgres://…`,

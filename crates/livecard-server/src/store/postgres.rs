@@ -7,14 +7,15 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use livecard_format::wire::{CardId, SealedRecord, Tombstone};
+use livecard_format::wire::{CardId, InboxKeyId, SealedRecord, Tombstone};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::changes::{spawn_pg_listener, ChangeFeed};
 
 use super::{
-    classify_delete, classify_put, now_ms, Counts, DeleteOutcome, PutOutcome, Row, Store,
-    StoreError, Stored, VersionInfo,
+    classify_delete, classify_put, now_ms, Counts, DeleteOutcome, MessageRow, NewMessage,
+    PendingMessage, PutOutcome, RegisterOutcome, Row, SendOutcome, Store, StoreError, Stored,
+    VersionInfo,
 };
 
 const COLUMNS: &str = "id, public_key, version, nonce, ciphertext, signature, deleted";
@@ -207,6 +208,172 @@ impl Store for PgStore {
             live: live as u64,
             deleted: deleted as u64,
         })
+    }
+
+    async fn inbox_register(
+        &self,
+        id: &CardId,
+        epoch: u64,
+        key_id: &InboxKeyId,
+    ) -> Result<RegisterOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "INSERT INTO inboxes (id, epoch, key_id, updated_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET epoch = excluded.epoch, key_id = excluded.key_id,
+                 updated_at = excluded.updated_at
+             WHERE inboxes.epoch < excluded.epoch",
+        )
+        .bind(id.as_str())
+        .bind(epoch as i64)
+        .bind(&key_id.0[..])
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            let current: i64 = sqlx::query_scalar("SELECT epoch FROM inboxes WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.rollback().await?;
+            return Ok(RegisterOutcome::Stale {
+                current: current as u64,
+            });
+        }
+        sqlx::query("DELETE FROM inbox_messages WHERE card_id = $1 AND key_id <> $2")
+            .bind(id.as_str())
+            .bind(&key_id.0[..])
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(RegisterOutcome::Registered)
+    }
+
+    async fn inbox_key(&self, id: &CardId) -> Result<Option<(u64, InboxKeyId)>, StoreError> {
+        let row: Option<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT epoch, key_id FROM inboxes WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(epoch, key)| {
+            let key: [u8; 16] = key
+                .as_slice()
+                .try_into()
+                .map_err(|_| super::corrupt(id.as_str(), "inbox key id length"))?;
+            Ok((epoch as u64, InboxKeyId(key)))
+        })
+        .transpose()
+    }
+
+    async fn inbox_send(
+        &self,
+        id: &CardId,
+        m: NewMessage<'_>,
+        max_pending: usize,
+    ) -> Result<SendOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The inbox row's lock serialises senders of one card: the cap holds exactly.
+        let key: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT key_id FROM inboxes WHERE id = $1 FOR UPDATE")
+                .bind(id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(key) = key else {
+            return Ok(SendOutcome::NoInbox);
+        };
+        if key.as_slice() != &m.key_id.0[..] {
+            return Ok(SendOutcome::KeyRotated);
+        }
+        sqlx::query("DELETE FROM inbox_messages WHERE card_id = $1 AND expires <= $2")
+            .bind(id.as_str())
+            .bind(m.received as i64)
+            .execute(&mut *tx)
+            .await?;
+        let seen: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM inbox_messages WHERE card_id = $1 AND msg_id = $2")
+                .bind(id.as_str())
+                .bind(m.msg_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if seen.is_some() {
+            return Ok(SendOutcome::Duplicate);
+        }
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM inbox_messages WHERE card_id = $1 AND NOT taken",
+        )
+        .bind(id.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        if pending as u64 >= max_pending as u64 {
+            return Ok(SendOutcome::Full);
+        }
+        sqlx::query(
+            "INSERT INTO inbox_messages (card_id, msg_id, key_id, sealed, taken, received, expires)
+             VALUES ($1, $2, $3, $4, FALSE, $5, $6)",
+        )
+        .bind(id.as_str())
+        .bind(m.msg_id)
+        .bind(&m.key_id.0[..])
+        .bind(m.sealed)
+        .bind(m.received as i64)
+        .bind(m.expires as i64)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(SendOutcome::Accepted)
+    }
+
+    async fn inbox_take(
+        &self,
+        id: &CardId,
+        ack: &[String],
+        limit: usize,
+        now: u64,
+    ) -> Result<(Vec<PendingMessage>, bool), StoreError> {
+        sqlx::query("DELETE FROM inbox_messages WHERE card_id = $1 AND expires <= $2")
+            .bind(id.as_str())
+            .bind(now as i64)
+            .execute(&self.pool)
+            .await?;
+        if !ack.is_empty() {
+            sqlx::query(
+                "UPDATE inbox_messages SET taken = TRUE, sealed = ''::bytea
+                 WHERE card_id = $1 AND msg_id = ANY($2)",
+            )
+            .bind(id.as_str())
+            .bind(ack)
+            .execute(&self.pool)
+            .await?;
+        }
+        let rows: Vec<MessageRow> = sqlx::query_as(
+            "SELECT msg_id, received, key_id, sealed FROM inbox_messages
+             WHERE card_id = $1 AND NOT taken ORDER BY received, msg_id LIMIT $2",
+        )
+        .bind(id.as_str())
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let truncated = rows.len() > limit;
+        let messages = rows
+            .into_iter()
+            .take(limit)
+            .map(MessageRow::into_pending)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((messages, truncated))
+    }
+
+    async fn inbox_expire(&self, now: u64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM inbox_messages WHERE expires <= $1")
+            .bind(now as i64)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn inbox_pending(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbox_messages WHERE NOT taken")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use livecard_format::wire::{CardId, SealedRecord, Tombstone};
+use livecard_format::wire::{CardId, InboxKeyId, SealedRecord, Tombstone};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -15,8 +15,9 @@ use sqlx::sqlite::{
 use crate::changes::{Change, ChangeFeed};
 
 use super::{
-    classify_delete, classify_put, ids_json, now_ms, Counts, DeleteOutcome, PutOutcome, Row, Store,
-    StoreError, Stored, VersionInfo,
+    classify_delete, classify_put, ids_json, now_ms, Counts, DeleteOutcome, MessageRow, NewMessage,
+    PendingMessage, PutOutcome, RegisterOutcome, Row, SendOutcome, Store, StoreError, Stored,
+    VersionInfo,
 };
 
 const COLUMNS: &str = "id, public_key, version, nonce, ciphertext, signature, deleted";
@@ -228,6 +229,164 @@ impl Store for SqliteStore {
             live: live as u64,
             deleted: deleted as u64,
         })
+    }
+
+    async fn inbox_register(
+        &self,
+        id: &CardId,
+        epoch: u64,
+        key_id: &InboxKeyId,
+    ) -> Result<RegisterOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "INSERT INTO inboxes (id, epoch, key_id, updated_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET epoch = excluded.epoch, key_id = excluded.key_id,
+                 updated_at = excluded.updated_at
+             WHERE inboxes.epoch < excluded.epoch",
+        )
+        .bind(id.as_str())
+        .bind(epoch as i64)
+        .bind(&key_id.0[..])
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            let current: i64 = sqlx::query_scalar("SELECT epoch FROM inboxes WHERE id = ?")
+                .bind(id.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.rollback().await?;
+            return Ok(RegisterOutcome::Stale {
+                current: current as u64,
+            });
+        }
+        sqlx::query("DELETE FROM inbox_messages WHERE card_id = ? AND key_id <> ?")
+            .bind(id.as_str())
+            .bind(&key_id.0[..])
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(RegisterOutcome::Registered)
+    }
+
+    async fn inbox_key(&self, id: &CardId) -> Result<Option<(u64, InboxKeyId)>, StoreError> {
+        let row: Option<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT epoch, key_id FROM inboxes WHERE id = ?")
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(epoch, key)| {
+            let key: [u8; 16] = key
+                .as_slice()
+                .try_into()
+                .map_err(|_| super::corrupt(id.as_str(), "inbox key id length"))?;
+            Ok((epoch as u64, InboxKeyId(key)))
+        })
+        .transpose()
+    }
+
+    async fn inbox_send(
+        &self,
+        id: &CardId,
+        m: NewMessage<'_>,
+        max_pending: usize,
+    ) -> Result<SendOutcome, StoreError> {
+        sqlx::query("DELETE FROM inbox_messages WHERE card_id = ? AND expires <= ?")
+            .bind(id.as_str())
+            .bind(m.received as i64)
+            .execute(&self.pool)
+            .await?;
+        // One statement: SQLite runs it under its write lock, so the key check, the cap and
+        // the duplicate check (primary key) hold against concurrent senders.
+        let done = sqlx::query(
+            "INSERT INTO inbox_messages (card_id, msg_id, key_id, sealed, taken, received, expires)
+             SELECT ?1, ?2, ?3, ?4, 0, ?5, ?6
+             WHERE EXISTS (SELECT 1 FROM inboxes WHERE id = ?1 AND key_id = ?3)
+               AND (SELECT COUNT(*) FROM inbox_messages WHERE card_id = ?1 AND taken = 0) < ?7
+             ON CONFLICT (card_id, msg_id) DO NOTHING",
+        )
+        .bind(id.as_str())
+        .bind(m.msg_id)
+        .bind(&m.key_id.0[..])
+        .bind(m.sealed)
+        .bind(m.received as i64)
+        .bind(m.expires as i64)
+        .bind(max_pending as i64)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(SendOutcome::Accepted);
+        }
+        match self.inbox_key(id).await? {
+            None => return Ok(SendOutcome::NoInbox),
+            Some((_, k)) if &k != m.key_id => return Ok(SendOutcome::KeyRotated),
+            Some(_) => {}
+        }
+        let seen: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM inbox_messages WHERE card_id = ? AND msg_id = ?")
+                .bind(id.as_str())
+                .bind(m.msg_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(if seen.is_some() {
+            SendOutcome::Duplicate
+        } else {
+            SendOutcome::Full
+        })
+    }
+
+    async fn inbox_take(
+        &self,
+        id: &CardId,
+        ack: &[String],
+        limit: usize,
+        now: u64,
+    ) -> Result<(Vec<PendingMessage>, bool), StoreError> {
+        sqlx::query("DELETE FROM inbox_messages WHERE card_id = ? AND expires <= ?")
+            .bind(id.as_str())
+            .bind(now as i64)
+            .execute(&self.pool)
+            .await?;
+        if !ack.is_empty() {
+            sqlx::query(
+                "UPDATE inbox_messages SET taken = 1, sealed = x''
+                 WHERE card_id = ? AND msg_id IN (SELECT value FROM json_each(?))",
+            )
+            .bind(id.as_str())
+            .bind(serde_json::to_string(ack).unwrap_or_default())
+            .execute(&self.pool)
+            .await?;
+        }
+        let rows: Vec<MessageRow> = sqlx::query_as(
+            "SELECT msg_id, received, key_id, sealed FROM inbox_messages
+             WHERE card_id = ? AND taken = 0 ORDER BY received, msg_id LIMIT ?",
+        )
+        .bind(id.as_str())
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let truncated = rows.len() > limit;
+        let messages = rows
+            .into_iter()
+            .take(limit)
+            .map(MessageRow::into_pending)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((messages, truncated))
+    }
+
+    async fn inbox_expire(&self, now: u64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM inbox_messages WHERE expires <= ?")
+            .bind(now as i64)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn inbox_pending(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbox_messages WHERE taken = 0")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
