@@ -16,8 +16,11 @@ pub enum CoreError {
     #[error("no {what} with id {id:?}")]
     NotFound { what: &'static str, id: String },
     /// No own card exists yet.
-    #[error("no own card yet; create one first (livecard me edit --set name=…)")]
+    #[error("no own card yet: create your card first / 还没有自己的名片：请先创建")]
     NoOwnCard,
+    /// The own card has no share link yet: it was never published (kind `not_published`).
+    #[error("the card is not published yet / 名片尚未发布")]
+    NotPublished,
     /// One refused value, naming the field.
     #[error("{0}")]
     InvalidField(FieldError),
@@ -149,6 +152,7 @@ pub const KINDS: &[&str] = &[
     "refused",
     "keystore",
     "no_server",
+    "not_published",
     "wrong_passphrase",
     // The PIN lock's own codes (`livecard_lock::LockError::code`; `wipe_required` is `locked`).
     "locked",
@@ -187,6 +191,7 @@ impl CoreError {
             CoreError::Refused(_) => "refused",
             CoreError::Keystore(_) => "keystore",
             CoreError::NoServer => "no_server",
+            CoreError::NotPublished => "not_published",
             CoreError::WrongPassphrase => "wrong_passphrase",
             CoreError::Lock(e) => match e {
                 livecard_lock::LockError::Locked | livecard_lock::LockError::WipeRequired => {

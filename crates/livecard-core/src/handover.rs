@@ -148,8 +148,5 @@ impl Core {
 
 /// The own card has no share link yet (or there is no own card).
 fn is_unpublished(e: &CoreError) -> bool {
-    matches!(e, CoreError::NoOwnCard) || e.kind() == "not_published" || {
-        // Before a typed "not published" error existed, `own_share` said so as invalid input.
-        matches!(e, CoreError::InvalidInput(_))
-    }
+    matches!(e, CoreError::NoOwnCard | CoreError::NotPublished)
 }

@@ -47,6 +47,11 @@ pub const ERROR_TEXTS: &[(&str, &str, &str)] = &[
         "未设置同步服务器：请在设置中填写。",
     ),
     (
+        "not_published",
+        "The card is not published yet: publish it first.",
+        "名片尚未发布：请先发布。",
+    ),
+    (
         "wrong_passphrase",
         "Wrong passphrase, or the backup is damaged.",
         "密码错误或备份已损坏。",

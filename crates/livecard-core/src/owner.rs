@@ -281,7 +281,7 @@ impl Core {
         let remote_id = sync
             .remote_id
             .clone()
-            .ok_or_else(|| CoreError::InvalidInput("the card is not published".into()))?;
+            .ok_or(CoreError::NotPublished)?;
         let (keys, secret) = self.load_keys(&remote_id)?;
         let public_url = match &sync.public_url {
             Some(u) => u.clone(),
@@ -501,10 +501,7 @@ impl Core {
         let (Some(remote_id), Some(public_url), Some(json)) =
             (sync.remote_id, sync.public_url, sync.published_json)
         else {
-            return Err(CoreError::InvalidInput(
-                "the card is not published yet: run `livecard me publish` first / 请先发布名片"
-                    .into(),
-            ));
+            return Err(CoreError::NotPublished);
         };
         let (keys, secret) = self.load_keys(&remote_id)?;
         let card: Card = serde_json::from_str(&json).map_err(|e| CoreError::corrupt(&own.id, e))?;
@@ -523,9 +520,7 @@ impl Core {
         let db = self.unlocked().await?;
         let own = self.own_card(own_id).await?;
         let sync = self.own_sync(db, &own.id).await?;
-        let remote_id = sync.remote_id.clone().ok_or_else(|| {
-            CoreError::InvalidInput("the card is not published: nothing to reset".into())
-        })?;
+        let remote_id = sync.remote_id.clone().ok_or(CoreError::NotPublished)?;
         self.load_keys(&remote_id)?;
         let secret = ShareSecret::generate();
         self.secrets
@@ -551,7 +546,7 @@ impl Core {
         let remote_id = sync
             .remote_id
             .clone()
-            .ok_or_else(|| CoreError::InvalidInput("the card is not published".into()))?;
+            .ok_or(CoreError::NotPublished)?;
         let (keys, _) = self.load_keys(&remote_id)?;
         let mut v = at_least.max(sync.published_version as u64 + 1);
         for _ in 0..4 {
@@ -600,7 +595,7 @@ impl Core {
         let own = self.own_card(own_id).await?;
         let sync = self.own_sync(db, &own.id).await?;
         if sync.remote_id.is_none() {
-            return Err(CoreError::InvalidInput("the card is not published".into()));
+            return Err(CoreError::NotPublished);
         }
         let api = self.api(&self.server_for(&sync)?)?;
         match self.send_delete(db, &api, &own.id, 0).await {

@@ -157,6 +157,7 @@ export type ErrorKind =
   | 'no_qr_code'
   | 'no_server'
   | 'not_found'
+  | 'not_published'
   | 'offline'
   | 'refused'
   | 'server'
@@ -202,6 +203,7 @@ export const ERROR_KINDS: readonly ErrorKind[] = [
   'no_qr_code',
   'no_server',
   'not_found',
+  'not_published',
   'offline',
   'refused',
   'server',
