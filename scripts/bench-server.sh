@@ -82,7 +82,9 @@ trap 'rm -f "$REPORT" "$SECTION"' EXIT
   echo "## Server"
   echo
   echo "Measured by \`scripts/bench-server.sh\` (load generator: \`crates/livecard-loadgen\`) on"
-  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)."
+  DIRTY=""
+  git diff --quiet HEAD -- crates Cargo.toml Cargo.lock 2>/dev/null || DIRTY=" plus uncommitted changes under crates/"
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$DIRTY."
   echo "Machine: ${CPU:-unknown CPU}, $(nproc) cores, $MEM, $(uname -sr); $(rustc --version);"
   echo "nginx $NGV; PostgreSQL $PGV; SQLite bundled with sqlx (WAL). Load average before the run:"
   echo "$LOAD_BEFORE, after: $LOAD_AFTER (1/5/15 min; other work on the machine makes the numbers"
