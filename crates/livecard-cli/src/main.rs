@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use livecard_core::{AddStatus, Core, Edit, EditOp, EditValue, OwnCard, ReceivedCard, Sort};
+use livecard_core::{
+    AddStatus, Core, Edit, EditOp, EditValue, OwnCard, ReceivedCard, Sort, WatchEvent,
+};
 use livecard_format::{Card, Field, Region};
 
 mod exchange;
@@ -61,10 +63,46 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Sync all live cards in one request (and send your queued card edits).
+    /// Sync all live cards in one request (and send your queued card edits); also takes the
+    /// replies waiting in your cards' inboxes and adds the cards they carry.
     Sync {
         #[arg(long)]
         json: bool,
+    },
+    /// Print one line per received card change as it arrives (live, until Ctrl-C / SIGTERM).
+    Watch {
+        /// One JSON object per line: {"id","card_id","version","changed":[field…],"status"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send your card back to the owner of a received card ("send mine back", end to end
+    /// encrypted to the card's inbox key).
+    Reply {
+        /// The received card (its id as `list` shows it, or its server card id).
+        id: String,
+        /// A note to go with it (at most 280 characters).
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replies that arrived ("new card from …"); accept, ignore or block one by its msg.
+    Inbox {
+        #[arg(long)]
+        json: bool,
+        /// Keep the card of this reply.
+        #[arg(long, value_name = "MSG", conflicts_with_all = ["ignore", "block", "rotate_key"])]
+        accept: Option<String>,
+        /// Remove the card this reply added.
+        #[arg(long, value_name = "MSG", conflicts_with_all = ["block", "rotate_key"])]
+        ignore: Option<String>,
+        /// Remove the card and drop every later reply from that card.
+        #[arg(long, value_name = "MSG", conflicts_with = "rotate_key")]
+        block: Option<String>,
+        /// New inbox key for your default card (or OWN_ID): everyone who could write to the
+        /// old one loses access; the card's link stays.
+        #[arg(long, value_name = "OWN_ID", num_args = 0..=1, default_missing_value = "")]
+        rotate_key: Option<String>,
     },
     /// Your keys: encrypted backup to move your cards to a new phone.
     #[command(subcommand)]
@@ -353,12 +391,33 @@ async fn run(cli: Cli) -> Result<()> {
                 print_json(&r)
             } else {
                 println!(
-                    "checked {} · updated {} · gone {} · revoked {} · refused {} · outbox sent {} (waiting {})",
-                    r.checked, r.updated, r.gone, r.revoked, r.refused, r.outbox_replayed, r.outbox_pending
+                    "checked {} · updated {} · gone {} · revoked {} · refused {} · outbox sent {} (waiting {}) · inbox {} (cards added {})",
+                    r.checked, r.updated, r.gone, r.revoked, r.refused, r.outbox_replayed, r.outbox_pending,
+                    r.inbox_received, r.inbox_cards
                 );
                 Ok(())
             }
         }
+        Command::Watch { json } => run_watch(&core, json).await,
+        Command::Reply { id, note, json } => {
+            let sent = core.reply(&id, note.as_deref()).await?;
+            if json {
+                print_json(&sent)
+            } else {
+                println!(
+                    "sent your card to the owner of {} (waits on the server until {}) / 已回传名片",
+                    sent.card_id, sent.expires
+                );
+                Ok(())
+            }
+        }
+        Command::Inbox {
+            json,
+            accept,
+            ignore,
+            block,
+            rotate_key,
+        } => run_inbox(&core, json, accept, ignore, block, rotate_key).await,
         Command::Keys(KeysCommand::Export { file, pass }) => {
             let p = passphrase(pass, true)?;
             let bytes = core.export_keys(&p).await?;
@@ -761,6 +820,113 @@ fn read_text(path: &Path) -> Result<String> {
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// `livecard watch`: one line per change until SIGINT / SIGTERM (then exit 0).
+async fn run_watch(core: &Core, json: bool) -> Result<()> {
+    let stop = async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    };
+    core.watch(stop, |ev| match ev {
+        WatchEvent::Update(u) => {
+            if json {
+                if let Ok(line) = serde_json::to_string(&u) {
+                    println!("{line}");
+                }
+            } else if u.changed.is_empty() {
+                println!("{}\tversion {}\t{}", u.id, u.version, u.status);
+            } else {
+                println!(
+                    "{}\tversion {}\tchanged: {}",
+                    u.id,
+                    u.version,
+                    u.changed.join(", ")
+                );
+            }
+        }
+        WatchEvent::Connected { server, ids } => {
+            eprintln!("watching {ids} cards on {server} / 正在实时关注 {ids} 张名片")
+        }
+        WatchEvent::Disconnected {
+            server,
+            error,
+            retry_ms,
+        } => eprintln!("warning: {server}: {error}; reconnecting in {retry_ms} ms"),
+    })
+    .await?;
+    Ok(())
+}
+
+async fn run_inbox(
+    core: &Core,
+    json: bool,
+    accept: Option<String>,
+    ignore: Option<String>,
+    block: Option<String>,
+    rotate_key: Option<String>,
+) -> Result<()> {
+    if let Some(own) = rotate_key {
+        let own = (!own.is_empty()).then_some(own);
+        let p = core.rotate_inbox_key(own.as_deref()).await?;
+        eprintln!(
+            "new inbox key published with version {} / 已更换收件箱密钥",
+            p.version
+        );
+        return if json { print_json(&p) } else { Ok(()) };
+    }
+    let changed = match (accept, ignore, block) {
+        (Some(m), _, _) => Some(core.inbox_accept(&m).await?),
+        (_, Some(m), _) => Some(core.inbox_ignore(&m).await?),
+        (_, _, Some(m)) => Some(core.inbox_block(&m).await?),
+        _ => None,
+    };
+    if let Some(e) = changed {
+        return if json {
+            print_json(&e)
+        } else {
+            println!("{}\t{}", e.msg, e.state);
+            Ok(())
+        };
+    }
+    let entries = core.inbox().await?;
+    if json {
+        return print_json(&entries);
+    }
+    let mut out = std::io::stdout().lock();
+    for e in entries {
+        let who = if e.name.is_empty() {
+            &e.sender
+        } else {
+            &e.name
+        };
+        writeln!(
+            out,
+            "{}\t{}\tnew card from {who} / 新名片来自 {who}\t{}\t{}",
+            e.msg,
+            e.state,
+            e.card_id.as_deref().unwrap_or("-"),
+            e.note
+        )?;
+    }
+    Ok(())
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {

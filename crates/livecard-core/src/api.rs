@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use livecard_format::wire::{
-    self, CardId, ErrorBody, ErrorCode, PutResponse, SealedRecord, ServerInfo, SyncRequest,
-    SyncResponse, Tombstone,
+    self, CardId, ErrorBody, ErrorCode, InboxAccepted, InboxRegister, InboxRegistered, InboxSend,
+    InboxTake, InboxTakeResponse, PutResponse, SealedRecord, ServerInfo, SyncRequest, SyncResponse,
+    Tombstone,
 };
 use reqwest::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use reqwest::StatusCode;
@@ -288,6 +289,122 @@ impl Api {
         }
         self.decode("sync answer", &headers, &body)
     }
+}
+
+/// Inbox and watch requests (issue 16, docs/PROTOCOL.md §6).
+impl Api {
+    /// `PUT /v1/cards/{id}/inbox`: registers the card's inbox key id.
+    pub async fn inbox_register(&self, reg: &InboxRegister) -> Result<InboxRegistered> {
+        let body = serde_json::to_vec(reg).map_err(|e| CoreError::corrupt("inbox register", e))?;
+        let (st, headers, body) = self
+            .send(
+                self.http
+                    .put(self.url(&wire::inbox_path(&reg.id)))
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body),
+            )
+            .await?;
+        if !st.is_success() {
+            return Err(self.refusal(st, &body).1);
+        }
+        self.decode("inbox registration answer", &headers, &body)
+    }
+
+    /// `POST /v1/cards/{id}/inbox`: one sealed message to the owner of `id`.
+    pub async fn inbox_send(&self, id: &CardId, msg: &InboxSend) -> Result<InboxAccepted> {
+        let body = serde_json::to_vec(msg).map_err(|e| CoreError::corrupt("inbox message", e))?;
+        let (st, headers, body) = self
+            .send(
+                self.http
+                    .post(self.url(&wire::inbox_path(id)))
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body),
+            )
+            .await?;
+        if !st.is_success() {
+            return Err(self.refusal(st, &body).1);
+        }
+        self.decode("inbox answer", &headers, &body)
+    }
+
+    /// `POST /v1/cards/{id}/inbox/take`: acks and fetches pending messages.
+    pub async fn inbox_take(&self, take: &InboxTake) -> Result<InboxTakeResponse> {
+        let body = serde_json::to_vec(take).map_err(|e| CoreError::corrupt("inbox take", e))?;
+        let (st, headers, body) = self
+            .send(
+                self.http
+                    .post(self.url(&wire::inbox_take_path(&take.id)))
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body),
+            )
+            .await?;
+        if !st.is_success() {
+            return Err(self.refusal(st, &body).1);
+        }
+        self.decode("inbox take answer", &headers, &body)
+    }
+
+    /// `POST /v1/watch` on `stream_client` (no whole-request timeout): the open response of a
+    /// `text/event-stream`, or the server's refusal.
+    pub async fn watch_open(
+        &self,
+        stream_client: &reqwest::Client,
+        req: &wire::WatchRequest,
+    ) -> Result<reqwest::Response> {
+        let body = serde_json::to_vec(req).map_err(|e| CoreError::corrupt("watch request", e))?;
+        let resp = stream_client
+            .post(self.url(wire::WATCH_PATH))
+            .header(CONTENT_TYPE, "application/json")
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| self.net_err(e))?;
+        let st = resp.status();
+        if !st.is_success() {
+            let body = resp.bytes().await.map_err(|e| self.net_err(e))?;
+            return Err(self.refusal(st, &body).1);
+        }
+        let sse = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .eq_ignore_ascii_case("text/event-stream")
+            });
+        if !sse {
+            return Err(CoreError::Server {
+                code: "bad_answer".into(),
+                message: format!(
+                    "{} answered the watch request without an event stream",
+                    self.base
+                ),
+            });
+        }
+        Ok(resp)
+    }
+
+    /// A network error of a stream read, in this server's words.
+    pub fn stream_error(&self, e: reqwest::Error) -> CoreError {
+        self.net_err(e)
+    }
+}
+
+/// The HTTP client of watch streams: like [`new_client`] but without the whole-request timeout
+/// (a stream stays open for up to an hour); the reader times out silence itself (heartbeats).
+pub fn new_stream_client() -> Result<reqwest::Client> {
+    let builder = reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .user_agent(concat!("livecard/", env!("CARGO_PKG_VERSION")));
+    #[cfg(target_os = "android")]
+    let builder = builder.tls_certs_only(bundled_roots());
+    builder
+        .build()
+        .map_err(|e| CoreError::Offline(format!("cannot start the HTTP client: {e}")))
 }
 
 fn url_ok(base: &str) -> Result<String> {

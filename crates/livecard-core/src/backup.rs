@@ -66,6 +66,9 @@ struct BackupCard {
     public_url: Option<String>,
     published_version: i64,
     card: Card,
+    /// The card's inbox private key (issue 16), base64url; absent in older backups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    inbox: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -199,6 +202,9 @@ impl Core {
             let json: String = r
                 .try_get::<Option<String>, _>("published_json")?
                 .unwrap_or(r.try_get("card_json")?);
+            let inbox = self
+                .inbox_secret(&rid, false)?
+                .map(|s| b64url_encode(s.to_bytes().as_slice()));
             cards.push(BackupCard {
                 card_id: rid,
                 seed: b64url_encode(keys.seed().as_slice()),
@@ -207,6 +213,7 @@ impl Core {
                 public_url: r.try_get("public_url")?,
                 published_version: r.try_get("published_version")?,
                 card: serde_json::from_str(&json).map_err(|e| CoreError::corrupt(&id, e))?,
+                inbox,
             });
         }
         let plain = Zeroizing::new(
@@ -276,6 +283,14 @@ impl Core {
                 .set(&seed_name(&c.card_id), keys.seed().as_slice())?;
             self.secrets
                 .set(&secret_name(&c.card_id), secret.as_bytes())?;
+            if let Some(inbox) = &c.inbox {
+                let bytes = b64url_decode(inbox).map_err(bad)?;
+                if bytes.len() != 32 {
+                    return Err(bad("inbox key is not 32 bytes"));
+                }
+                self.secrets
+                    .set(&crate::inbox::inbox_name(&c.card_id), &bytes)?;
+            }
             let existing: Option<String> =
                 sqlx::query_scalar("SELECT id FROM own_cards WHERE remote_id = ?")
                     .bind(&c.card_id)

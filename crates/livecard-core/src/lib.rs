@@ -15,6 +15,7 @@ pub mod error;
 pub mod handover;
 pub mod i18n;
 pub mod import;
+pub mod inbox;
 pub mod keys;
 pub mod keystore;
 pub mod lock;
@@ -26,6 +27,7 @@ pub mod receive;
 pub mod search;
 mod store;
 pub mod sync;
+pub mod watch;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -37,6 +39,7 @@ pub use backup::KeysImported;
 pub use editor::{check_field, edits_from};
 pub use error::{CoreError, Result};
 pub use handover::{OfflineQr, PublishState, ShareState};
+pub use inbox::{InboxEntry, ReplySent};
 pub use keystore::SecretStore;
 pub use livecard_lock::{Clock, LockStatus, ManualClock};
 pub use model::{
@@ -46,6 +49,7 @@ pub use model::{
 pub use owner::{OwnShare, Published};
 use store::Store;
 pub use sync::{Change, OpenedCard, Refresh, SyncReport};
+pub use watch::{WatchEvent, WatchUpdate};
 
 /// The client: everything a user can do, as methods.
 #[derive(Debug)]

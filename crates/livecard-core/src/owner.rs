@@ -278,10 +278,7 @@ impl Core {
     /// Uploads the current fields of a published own card, merging after a 409.
     async fn push(&self, db: Unlocked<'_>, api: &Api, own_id: &str) -> Result<Published> {
         let sync = self.own_sync(db, own_id).await?;
-        let remote_id = sync
-            .remote_id
-            .clone()
-            .ok_or(CoreError::NotPublished)?;
+        let remote_id = sync.remote_id.clone().ok_or(CoreError::NotPublished)?;
         let (keys, secret) = self.load_keys(&remote_id)?;
         let public_url = match &sync.public_url {
             Some(u) => u.clone(),
@@ -309,11 +306,14 @@ impl Core {
             let own = db.get_own(own_id).await?;
             let sync = self.own_sync(db, own_id).await?;
             let v = (own.version.max(sync.published_version + 1)).max(1) as u64;
-            let rec = crypto::seal(&own.card, &keys, &secret, v)
+            // The sealed card carries this card's inbox key (src/inbox.rs; created on first
+            // publish), so whoever holds it can send theirs back.
+            let sealed_card = self.with_inbox(&remote_id, &own.card)?;
+            let rec = crypto::seal(&sealed_card, &keys, &secret, v)
                 .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
             match api.put(&rec).await {
                 Ok(_) => {
-                    let json = card_json(&own.card)?;
+                    let json = card_json(&sealed_card)?;
                     let mut tx = db.pool().begin().await?;
                     sqlx::query(
                         "UPDATE own_cards SET version = ?, published_version = ?, published_json = ?
@@ -333,6 +333,9 @@ impl Core {
                     .execute(&mut *tx)
                     .await?;
                     tx.commit().await?;
+                    // Tell the server the inbox key when it changed. The card is published
+                    // either way; a failure here is retried (and reported) by the next sync.
+                    let _ = self.register_inbox(db, api, &keys).await;
                     return Ok(Published {
                         own_id: own_id.to_string(),
                         card_id: remote_id.clone(),
@@ -543,10 +546,7 @@ impl Core {
         at_least: u64,
     ) -> Result<u64> {
         let sync = self.own_sync(db, own_id).await?;
-        let remote_id = sync
-            .remote_id
-            .clone()
-            .ok_or(CoreError::NotPublished)?;
+        let remote_id = sync.remote_id.clone().ok_or(CoreError::NotPublished)?;
         let (keys, _) = self.load_keys(&remote_id)?;
         let mut v = at_least.max(sync.published_version as u64 + 1);
         for _ in 0..4 {

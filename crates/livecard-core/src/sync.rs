@@ -102,6 +102,10 @@ pub struct SyncReport {
     pub outbox_replayed: usize,
     /// Own-card writes still waiting.
     pub outbox_pending: usize,
+    /// Replies taken from the inboxes of my published cards (stored once each).
+    pub inbox_received: usize,
+    /// Cards added or refreshed from those replies.
+    pub inbox_cards: usize,
     /// Problems that did not stop the sync ("server … not reachable", refusals).
     pub errors: Vec<String>,
 }
@@ -134,7 +138,8 @@ pub(crate) struct Incoming<'a> {
 /// The card's fields as a JSON object of non-empty members (the compact plaintext form).
 fn field_map(card: &Card) -> BTreeMap<String, Value> {
     match serde_json::from_slice::<Value>(&crypto::card_plaintext(card)) {
-        Ok(Value::Object(m)) => m.into_iter().collect(),
+        // The inbox key is not a user field: a new one is not a "change" to show.
+        Ok(Value::Object(m)) => m.into_iter().filter(|(k, _)| k != "inbox").collect(),
         _ => BTreeMap::new(),
     }
 }
@@ -905,6 +910,8 @@ impl Core {
                 }
             }
         }
+        // Replies to my cards ("send mine back", src/inbox.rs).
+        self.sync_inboxes(db, &mut report).await?;
         Ok(report)
     }
 
