@@ -37,6 +37,10 @@ pub struct Metrics {
     /// Conditional GETs answered from the version cache / read from the database.
     pub version_cache_hits: Counter,
     pub version_cache_misses: Counter,
+    /// Watch streams (issue 16) by `state`: open, opened, events, resyncs.
+    pub watch: Family<StateLabels, Gauge>,
+    /// Inbox messages (issue 16) by `state`: pending, accepted, refused, acked, registered.
+    pub inbox: Family<StateLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -78,7 +82,21 @@ impl Default for Metrics {
             "Conditional GETs whose version was read from the database",
             version_cache_misses.clone(),
         );
+        let watch = Family::<StateLabels, Gauge>::default();
+        let inbox = Family::<StateLabels, Gauge>::default();
+        registry.register(
+            "livecard_watch",
+            "Watch streams: open now, opened since start, version/gone events and resyncs sent",
+            watch.clone(),
+        );
+        registry.register(
+            "livecard_inbox",
+            "Inbox messages: pending now; accepted, refused, acked, keys registered since start",
+            inbox.clone(),
+        );
         Metrics {
+            watch,
+            inbox,
             registry,
             requests,
             records,
@@ -135,6 +153,35 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiFailu
         .records
         .get_or_create(&StateLabels { state: "deleted" })
         .set(counts.deleted as i64);
+    let hub = &state.watch;
+    let load =
+        |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed) as i64;
+    for (label, value) in [
+        ("open", hub.open_streams() as i64),
+        ("opened", load(&hub.opened)),
+        ("events", load(&hub.events)),
+        ("resyncs", load(&hub.resyncs)),
+    ] {
+        state
+            .metrics
+            .watch
+            .get_or_create(&StateLabels { state: label })
+            .set(value);
+    }
+    let stats = &state.inbox_stats;
+    for (label, value) in [
+        ("pending", state.store.inbox_pending().await? as i64),
+        ("accepted", load(&stats.accepted)),
+        ("refused", load(&stats.refused)),
+        ("acked", load(&stats.taken)),
+        ("registered", load(&stats.registered)),
+    ] {
+        state
+            .metrics
+            .inbox
+            .get_or_create(&StateLabels { state: label })
+            .set(value);
+    }
     Ok((
         [(
             header::CONTENT_TYPE,

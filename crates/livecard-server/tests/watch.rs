@@ -187,6 +187,22 @@ async fn a_watcher_sees_puts_and_deletes_as_they_are_stored() {
     // A card nobody watches here changes nothing on this stream: the next item is a heartbeat.
     put(&s, &Owner::new("Other"), 1).await;
     assert_eq!(sse.next().await, Some(Item::Comment("hb".into())));
+    let metrics = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "livecard_watch{state=\"open\"} 1",
+        "livecard_watch{state=\"events\"} 3",
+        "livecard_inbox{state=\"pending\"} 0",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
 }
 
 #[tokio::test]
