@@ -8,6 +8,7 @@ pub mod incoming;
 pub mod live;
 pub mod settings;
 pub mod share;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -190,6 +191,9 @@ app_commands![
     live::gesture_stop,
     live::gesture_feed,
     incoming::incoming_take,
+    watch::reply_send,
+    watch::inbox_list,
+    watch::inbox_set,
     incoming::incoming_status,
 ];
 
@@ -247,6 +251,8 @@ pub fn run() {
             // Share links (livecard://… on desktop, https App Links on phones), cold and warm,
             // and tags tapped with the app closed: added through the core, queued while locked.
             incoming::start(app.handle());
+            // Live updates while the window is in front (watch.rs; started on focus).
+            app.manage(watch::WatchState::default());
             device::start_nfc_launch(app.handle());
             Ok(())
         })
@@ -260,8 +266,10 @@ pub fn run() {
                         if core.on_foreground() {
                             let _ = window.emit("locked", ());
                         }
+                        watch::start(window.app_handle());
                     } else {
                         core.on_background();
+                        watch::stop(window.app_handle());
                     }
                 }
             }

@@ -1,10 +1,19 @@
 // Batch sync of all live cards: on start, when the window gets focus or becomes visible, and
 // every few minutes. Never two at once (the Rust side refuses a second one too).
 import { syncNow, type SyncStatus } from './api/sync';
+import { onCardChanged, type WatchUpdate } from './api/live';
 
 export const SYNC_EVERY_MS = 3 * 60 * 1000;
 
-export const syncState = $state<{ last: SyncStatus | null; running: boolean; generation: number; error: string }>({
+export const syncState = $state<{
+  last: SyncStatus | null;
+  running: boolean;
+  generation: number;
+  error: string;
+  /** The last live change (watch stream, issue 16): shown as "what changed" on its card. */
+  live: WatchUpdate | null;
+}>({
+  live: null,
   last: null,
   running: false,
   generation: 0,
@@ -47,7 +56,18 @@ export function startAutoSync(win: Window = window, doc: Document = document): (
   win.addEventListener('focus', onFocus);
   doc.addEventListener('visibilitychange', onVisible);
   const timer = win.setInterval(() => void runSync(), SYNC_EVERY_MS);
+  // Live changes pushed while the window is in front: the list and the open card reload.
+  let unlisten: (() => void) | null = null;
+  let stopped = false;
+  onCardChanged((u) => {
+    syncState.live = u;
+    syncState.generation += 1;
+  })
+    .then((f) => (stopped ? f() : (unlisten = f)))
+    .catch(() => {});
   return () => {
+    stopped = true;
+    unlisten?.();
     win.removeEventListener('focus', onFocus);
     doc.removeEventListener('visibilitychange', onVisible);
     win.clearInterval(timer);

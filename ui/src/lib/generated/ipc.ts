@@ -60,6 +60,9 @@ export type Command =
   | 'gesture_stop'
   | 'gesture_feed'
   | 'incoming_take'
+  | 'reply_send'
+  | 'inbox_list'
+  | 'inbox_set'
   | 'incoming_status';
 
 export const COMMANDS: readonly Command[] = [
@@ -120,6 +123,9 @@ export const COMMANDS: readonly Command[] = [
   'gesture_stop',
   'gesture_feed',
   'incoming_take',
+  'reply_send',
+  'inbox_list',
+  'inbox_set',
   'incoming_status',
 ];
 
