@@ -66,6 +66,8 @@ field_enum! {
     Msn = "msn",
     Weibo = "weibo",
     Dingtalk = "dingtalk",
+    Telegram = "telegram",
+    Wecom = "wecom",
     Bulletin = "bulletin",
     TempNumber = "temp_number",
     TempUntil = "temp_until",
@@ -444,6 +446,30 @@ pub static FIELDS: [FieldSpec; Field::ALL.len()] = [
         ..row(Field::Dingtalk, Kind::Handle, text!(dingtalk))
     },
     FieldSpec {
+        vcard: "X-TELEGRAM",
+        impp: Some(("Telegram", "x-apple")),
+        label_zh: "Telegram",
+        label_en: "Telegram",
+        aliases: &["tg"],
+        drop: &[(85, DropStep::All)],
+        act: Act::Link("https://t.me/{}"),
+        compact: 23,
+        check: Check::Username { min: 5, max: 32 },
+        ..row(Field::Telegram, Kind::Handle, Slot::Extra)
+    },
+    FieldSpec {
+        vcard: "X-WECOM",
+        impp: Some(("WeCom", "x-apple")),
+        label_zh: "企业微信",
+        label_en: "WeCom",
+        aliases: &["wxwork", "wework", "企业微信"],
+        drop: &[(95, DropStep::All)],
+        // WeCom has no public link or scheme that opens a chat by ID: copy it.
+        act: Act::Copy,
+        compact: 24,
+        ..row(Field::Wecom, Kind::Handle, Slot::Extra)
+    },
+    FieldSpec {
         vcard: "NOTE + X-LIVECARD-BULLETIN",
         label_zh: "公告",
         label_en: "Bulletin",
@@ -639,6 +665,57 @@ mod tests {
         assert_eq!(Field::from_service("mobile"), None);
     }
 
+    /// The fields added through the table alone (issue 14): set, JSON, vCard, compact form.
+    #[test]
+    fn wecom_and_telegram_work_end_to_end() {
+        use crate::card::{Card, Region};
+        let r = Region::default();
+        let mut c = Card::default();
+        c.set(Field::Name, "张三", r).unwrap();
+        c.set(Field::Wecom, " zhangsan-wecom ", r).unwrap();
+        c.set(Field::Telegram, "@zhang_san", r).unwrap();
+        assert_eq!(c.text(Field::Wecom), Some("zhangsan-wecom"));
+        assert_eq!(c.text(Field::Telegram), Some("zhang_san"), "@ dropped");
+        assert!(c.set(Field::Telegram, "no spaces allowed", r).is_err());
+        assert!(c.set(Field::Wecom, "two\nlines", r).is_err());
+        c.validate(&crate::Limits::DEFAULT).unwrap();
+        // JSON: top-level members like every field; read back equal.
+        let j = serde_json::to_value(&c).unwrap();
+        assert_eq!(j["wecom"], "zhangsan-wecom");
+        assert_eq!(j["telegram"], "zhang_san");
+        assert_eq!(serde_json::from_value::<Card>(j).unwrap(), c);
+        // vCard 4.0 export → import.
+        let v = crate::vcard::to_vcard(&c);
+        assert!(v.contains("X-WECOM:zhangsan-wecom\r\n"), "{v}");
+        assert!(
+            v.contains("IMPP;X-SERVICE-TYPE=Telegram:x-apple:zhang_san\r\n"),
+            "{v}"
+        );
+        let back = crate::vcard::parse_vcards(v.as_bytes(), r).unwrap();
+        assert_eq!(back[0].card.text(Field::Wecom), Some("zhangsan-wecom"));
+        assert_eq!(back[0].card.text(Field::Telegram), Some("zhang_san"));
+        // An IMPP line alone (another app's export) is read too.
+        let only = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nIMPP;X-SERVICE-TYPE=WeCom:x-apple:wx%20id\r\nEND:VCARD\r\n";
+        let back = crate::vcard::parse_vcards(only.as_bytes(), r).unwrap();
+        assert_eq!(back[0].card.text(Field::Wecom), Some("wx id"));
+        // Clearing removes the member.
+        c.set(Field::Wecom, "", r).unwrap();
+        assert!(!serde_json::to_string(&c).unwrap().contains("wecom"));
+    }
+
+    #[cfg(feature = "secret")]
+    #[test]
+    fn wecom_survives_the_compact_offline_form() {
+        use crate::card::{Card, Region};
+        let mut c = Card::default();
+        c.set(Field::Name, "张三", Region::default()).unwrap();
+        c.set(Field::Wecom, "zs", Region::default()).unwrap();
+        c.set(Field::Telegram, "zhang_san", Region::default())
+            .unwrap();
+        let bytes = crate::exchange::compact_card(&c);
+        assert_eq!(crate::exchange::parse_compact_card(&bytes).unwrap(), c);
+    }
+
     #[test]
     fn drop_order_is_the_documented_one() {
         use DropStep::*;
@@ -654,7 +731,9 @@ mod tests {
                 (Msn, All),
                 (Aliwangwang, All),
                 (Weibo, All),
+                (Telegram, All),
                 (Dingtalk, All),
+                (Wecom, All),
                 (Fax, All),
                 (Phone, AllButFirst),
                 (Email, AllButFirst),

@@ -321,6 +321,42 @@ export const FIELDS = [
     "vcard": "X-DINGTALK"
   },
   {
+    "action": "link",
+    "aliases": [
+      "tg"
+    ],
+    "drop_rank": 85,
+    "impp": "Telegram",
+    "impp_scheme": "x-apple",
+    "key": "telegram",
+    "kind": "handle",
+    "label_en": "Telegram",
+    "label_zh": "Telegram",
+    "link": "https://t.me/{}",
+    "max_chars": 256,
+    "multi": false,
+    "vcard": "X-TELEGRAM"
+  },
+  {
+    "action": "copy",
+    "aliases": [
+      "wxwork",
+      "wework",
+      "企业微信"
+    ],
+    "drop_rank": 95,
+    "impp": "WeCom",
+    "impp_scheme": "x-apple",
+    "key": "wecom",
+    "kind": "handle",
+    "label_en": "WeCom",
+    "label_zh": "企业微信",
+    "link": null,
+    "max_chars": 256,
+    "multi": false,
+    "vcard": "X-WECOM"
+  },
+  {
     "action": null,
     "aliases": [],
     "drop_rank": 20,
