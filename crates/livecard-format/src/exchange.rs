@@ -708,7 +708,8 @@ fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
 /// 7 industry, 8 mobile, 9 phone, 10 fax, 11 email, 12 address (7 × `len || part`: po_box,
 /// extended, street, locality, region, postal_code, country), 13 website, 14 qq, 15 wechat,
 /// 16 aliwangwang, 17 msn, 18 weibo, 19 dingtalk, 20 bulletin, 21 temp_number, 22 temp_until
-/// (RFC 3339). Text is UTF-8. Readers skip unknown codes.
+/// (RFC 3339), 23 telegram, 24 wecom — each row's `compact` in the field table
+/// (`fields::FIELDS`), written in code order. Text is UTF-8. Readers skip unknown codes.
 pub fn compact_card(card: &Card) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     let text = |out: &mut Vec<u8>, code: u8, s: &str| {
