@@ -191,17 +191,55 @@ fn all_pids() -> Vec<u32> {
         .unwrap_or_default()
 }
 
-/// The app process started with `marker` (its data dir) among its arguments.
-fn find_app(marker: &str) -> Option<u32> {
-    all_pids().into_iter().find(|pid| {
-        std::fs::read(format!("/proc/{pid}/cmdline"))
-            .map(|c| {
-                let args: Vec<&[u8]> = c.split(|b| *b == 0).collect();
-                args.first().is_some_and(|a0| a0.ends_with(b"livecard-app"))
-                    && args.contains(&marker.as_bytes())
-            })
-            .unwrap_or(false)
-    })
+/// App processes started with `marker` (their data dir) among their arguments.
+fn find_apps(marker: &str) -> Vec<u32> {
+    all_pids()
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| {
+                    let args: Vec<&[u8]> = c.split(|b| *b == 0).collect();
+                    args.first().is_some_and(|a0| a0.ends_with(b"livecard-app"))
+                        && args.contains(&marker.as_bytes())
+                })
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// Waits up to 15 s for the app (`pid`, which this bench launched) to exit after its session
+/// closed; then asks it with SIGTERM, and at last SIGKILL.
+async fn stop_app(pid: u32) {
+    let gone = || stat_fields(pid).is_none_or(|f| f.first().is_some_and(|st| st == "Z"));
+    for signal in [None, Some(libc::SIGTERM), Some(libc::SIGKILL)] {
+        if let (Some(sig), Ok(p)) = (signal, i32::try_from(pid)) {
+            eprintln!("bench-app: app {pid} still runs after its session closed; signal {sig}");
+            // SAFETY: kill(2) on the app process this bench's session started.
+            unsafe {
+                libc::kill(p, sig);
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if gone() {
+                return;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
+/// Waits until no app process on `marker` is left (the previous launch has exited), so the
+/// next launch's process is the only one.
+async fn wait_no_app(marker: &str) -> Res<()> {
+    let deadline = Instant::now() + WAIT;
+    while !find_apps(marker).is_empty() {
+        if Instant::now() > deadline {
+            return Err("the previous app process did not exit".into());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    Ok(())
 }
 
 /// `pid` and every process under it.
@@ -270,6 +308,7 @@ struct Session {
 
 async fn launch(a: &Args, data: &Path) -> Res<(Session, f64, f64)> {
     let app_dir = data.join("app");
+    wait_no_app(&app_dir.display().to_string()).await?;
     let env = vec![(
         "LIVECARD_KEYSTORE".to_string(),
         format!("insecure-file:{}", data.join("app-keys").display()),
@@ -297,7 +336,11 @@ async fn launch(a: &Args, data: &Path) -> Res<(Session, f64, f64)> {
         }
     };
     let marker = app_dir.display().to_string();
-    let pid = find_app(&marker).ok_or("the app process (by its --data-dir) is not running")?;
+    let apps = find_apps(&marker);
+    if apps.len() != 1 {
+        return Err(format!("expected one app process on the data dir, found {apps:?}").into());
+    }
+    let pid = apps[0];
     let started = process_start_epoch_ms(pid).ok_or("the app's start time from /proc")?;
     // Poll for the first-rows mark (set once, when the first rows are in the DOM).
     let deadline = Instant::now() + WAIT;
@@ -471,10 +514,13 @@ async fn main() -> Res<()> {
         nav_start.push(nav);
         if i + 1 < a.launches.max(1) {
             let Session {
-                client, _driver, ..
+                client,
+                _driver,
+                pid,
             } = s;
             client.close().await?;
             drop(_driver);
+            stop_app(pid).await;
         } else {
             session = Some(s);
         }
@@ -490,6 +536,9 @@ async fn main() -> Res<()> {
             vec![],
         )
         .await?;
+
+    // Memory right after launch (the windowed list showing), before anything else ran.
+    let procs_launch: Vec<(String, u64)> = tree(s.pid).into_iter().filter_map(rss).collect();
 
     // IPC cost of each data path (no DOM): every card, a broad search, one window.
     eprintln!("bench-app: IPC");
@@ -578,9 +627,10 @@ async fn main() -> Res<()> {
         )
         .await?;
 
-    // Memory: the app and every process under it (WebKit web and network processes).
+    // Memory at the end: the app and every process under it (WebKit web and network
+    // processes), after the IPC comparison (15 × every card through the old path), the
+    // keystrokes and the scroll jumps.
     let procs: Vec<(String, u64)> = tree(s.pid).into_iter().filter_map(rss).collect();
-    let total_kib: u64 = procs.iter().map(|(_, k)| k).sum();
 
     let Session {
         client, _driver, ..
@@ -665,14 +715,22 @@ async fn main() -> Res<()> {
         f1(pct(&jump, 95.0)),
         f1(max(&jump))
     ));
+    let mem = |procs: &[(String, u64)]| {
+        format!(
+            "**{:.1} MiB** ({})",
+            procs.iter().map(|(_, k)| k).sum::<u64>() as f64 / 1024.0,
+            procs
+                .iter()
+                .map(|(n, k)| format!("{n} {:.1} MiB", *k as f64 / 1024.0))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     md.push_str(&format!(
-        "\nMemory (VmRSS) after the run: **{:.1} MiB** in all (target ≤ 200 MB): {}.\n\n",
-        total_kib as f64 / 1024.0,
-        procs
-            .iter()
-            .map(|(n, k)| format!("{n} {:.1} MiB", *k as f64 / 1024.0))
-            .collect::<Vec<_>>()
-            .join(", ")
+        "\nMemory (VmRSS of the app and every process under it; target ≤ 200 MB): after launch \
+         with the list showing {}; at the end of the run {}.\n\n",
+        mem(&procs_launch),
+        mem(&procs)
     ));
     md.push_str(
         "IPC through `invoke` in the webview (15 calls each; JSON answer size as the page \
