@@ -253,6 +253,9 @@ pub fn run() {
             incoming::start(app.handle());
             // Live updates while the window is in front (watch.rs; started on focus).
             app.manage(watch::WatchState::default());
+            // The window opens in front: watch now (a focus event may never come, e.g. with no
+            // window manager); blur stops it, focus starts it again.
+            watch::start(app.handle());
             device::start_nfc_launch(app.handle());
             Ok(())
         })

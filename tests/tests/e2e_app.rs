@@ -1305,6 +1305,27 @@ fn published(server: &Server, name: &str, mobile: &str) -> (Owner, String) {
     (owner, link)
 }
 
+/// Issue 16: a card open in the app updates by itself (watch stream while the window is in
+/// front) when its owner publishes a change from the CLI on another data dir.
+#[tokio::test]
+async fn an_open_card_updates_without_any_user_action_after_its_owner_publishes() {
+    let server = Server::start();
+    let (owner, link) = published(&server, "王小明", "13900139000");
+    let app = App::launch_args(
+        Some(json!({"language": "en", "onboarded": true})),
+        Some(&server),
+        &[],
+        Some(vec![desktop_link(&link, false)]),
+    )
+    .await;
+    app.wait_text("detail-name", "王小明").await;
+    owner.run(&["me", "edit", "--set", "name=王大明"]);
+    owner.publish();
+    // No click, no refresh: the watch stream's change reloads the open card.
+    app.wait_text("detail-name", "王大明").await;
+    app.close_keeping_data().await;
+}
+
 #[tokio::test]
 async fn tapped_link_cold_start_adds_the_card_and_opens_it() {
     let server = Server::start();
