@@ -471,17 +471,9 @@ impl crate::Core {
         offset: usize,
         limit: usize,
     ) -> crate::Result<CardWindow> {
-        let all = if query.trim().is_empty() {
-            self.summaries(sort).await?
-        } else {
-            self.search(query, None).await?
-        };
-        let total = all.len();
-        Ok(CardWindow {
-            total,
-            offset: offset.min(total),
-            rows: all.into_iter().skip(offset).take(limit).collect(),
-        })
+        // From the index: the list order is cached per sort and only the window is cloned.
+        let db = self.unlocked().await?;
+        db.window(query, sort, offset, limit).await
     }
 }
 

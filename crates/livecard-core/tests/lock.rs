@@ -294,7 +294,7 @@ async fn no_card_method_answers_while_locked_and_all_do_after_unlock() {
     let core = open(&dir, &ks, &c).await.with_server(Some(srv.url()));
     assert!(core.lock_status().await.unwrap().locked);
     let results = every_card_method(&core, &rid, &oid, &inputs).await;
-    assert_eq!(results.len(), 49, "every method is listed");
+    assert_eq!(results.len(), 50, "every method is listed");
     let leaked: Vec<_> = results.iter().filter(|(_, k)| *k != "locked").collect();
     assert!(leaked.is_empty(), "answered while locked: {leaked:?}");
     // The error says what to do, in both languages.

@@ -174,6 +174,20 @@ impl Unlocked<'_> {
         self.store.with_index(|idx| idx.list(sort)).await
     }
 
+    /// One window of the list or of a search's hits, from the index (see
+    /// [`crate::search::SearchIndex::window`]).
+    pub(crate) async fn window(
+        &self,
+        query: &str,
+        sort: Sort,
+        offset: usize,
+        limit: usize,
+    ) -> Result<crate::model::CardWindow> {
+        self.store
+            .with_index(|idx| idx.window(query, sort, offset, limit))
+            .await
+    }
+
     /// Instant search (see [`crate::search`]): best first, at most `limit`.
     pub(crate) async fn search(
         &self,
