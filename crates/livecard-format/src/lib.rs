@@ -16,6 +16,8 @@ pub mod mecard;
 pub mod ndef;
 pub mod nfc_answer;
 pub mod vcard;
-pub mod wire;
+/// The wire format: its own crate, `livecard-wire` (what the server may know; the server
+/// depends on it and not on this crate). Re-exported so `livecard_format::wire::…` keeps working.
+pub use livecard_wire as wire;
 
 pub use card::{Address, Avatar, Card, CardError, Field, FieldError, InboxKey, Limits, Region};

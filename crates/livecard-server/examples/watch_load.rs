@@ -10,9 +10,9 @@
 use std::time::{Duration, Instant};
 
 use livecard_format::crypto::{seal, CardKeys, ShareSecret};
-use livecard_format::wire::{SyncItem, WatchRequest};
 use livecard_format::Card;
 use livecard_server::{AppState, Config};
+use livecard_wire::{SyncItem, WatchRequest};
 use tokio::sync::mpsc;
 
 fn rss_kib() -> u64 {

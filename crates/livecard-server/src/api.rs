@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use livecard_format::wire::{
+use livecard_wire::{
     etag, parse_etag, CardId, DeleteResponse, ErrorCode, PutResponse, SealedRecord, ServerInfo,
     SyncRequest, SyncResponse, Tombstone, PROTOCOL,
 };

@@ -10,7 +10,7 @@
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderValue};
-use livecard_format::wire::{CardId, ErrorCode, SealedRecord, SyncRequest, Tombstone};
+use livecard_wire::{CardId, ErrorCode, SealedRecord, SyncRequest, Tombstone};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiFailure, ApiJson};

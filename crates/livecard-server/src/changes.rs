@@ -17,7 +17,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use livecard_format::wire::CardId;
+use livecard_wire::CardId;
 use tokio::sync::broadcast;
 
 /// The PostgreSQL notification channel.

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use livecard_format::wire::{DEFAULT_MAX_CIPHERTEXT_BYTES, DEFAULT_MAX_SYNC_IDS};
+use livecard_wire::{DEFAULT_MAX_CIPHERTEXT_BYTES, DEFAULT_MAX_SYNC_IDS};
 
 /// Everything [`crate::serve`] needs.
 #[derive(Debug, Clone)]

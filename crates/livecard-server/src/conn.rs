@@ -25,7 +25,7 @@ use axum::Router;
 use hyper::body::Incoming;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
-use livecard_format::wire::{ErrorBody, ErrorCode};
+use livecard_wire::{ErrorBody, ErrorCode};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
@@ -383,7 +383,7 @@ mod tests {
         let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
         assert!(head.starts_with("HTTP/1.1 503 "));
         assert!(head.contains(&format!("content-length: {}", body.len())));
-        let parsed: ErrorBody = livecard_format::wire::from_json(body.as_bytes()).expect("json");
+        let parsed: ErrorBody = livecard_wire::from_json(body.as_bytes()).expect("json");
         assert_eq!(parsed.error.code, ErrorCode::TooManyConnections);
     }
 }

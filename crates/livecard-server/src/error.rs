@@ -8,8 +8,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use livecard_format::wire::{
-    self, ApiError, ErrorBody, ErrorCode, JsonError, RecordError, Tombstone,
+use livecard_wire::{
+    self as wire, ApiError, ErrorBody, ErrorCode, JsonError, RecordError, Tombstone,
 };
 use serde::de::DeserializeOwned;
 

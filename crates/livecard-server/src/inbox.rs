@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use livecard_format::wire::{
+use livecard_wire::{
     b64url_encode, check_sealed_message, CardId, ErrorCode, InboxAccepted, InboxMessage,
     InboxRegister, InboxRegistered, InboxSend, InboxTake, InboxTakeResponse, RecordError,
     DEFAULT_INBOX_TTL_DAYS, DEFAULT_MAX_INBOX_PENDING, MAX_CLOCK_SKEW_SECS, MAX_MSG_ID_CHARS,

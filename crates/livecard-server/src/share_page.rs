@@ -22,7 +22,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use livecard_format::wire::CardId;
+use livecard_wire::CardId;
 use serde_json::json;
 
 use crate::AppState;

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use livecard_format::wire::CardId;
+use livecard_wire::CardId;
 use tokio::sync::broadcast::{error::TryRecvError, Receiver};
 
 use crate::changes::Change;

@@ -24,7 +24,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use livecard_format::wire::{
+use livecard_wire::{
     CardId, ErrorCode, WatchChange, WatchEvent, WatchReady, WatchRequest, WATCH_HEARTBEAT,
 };
 use tokio::sync::broadcast::error::RecvError;
@@ -53,7 +53,7 @@ pub struct WatchLimits {
 
 impl Default for WatchLimits {
     fn default() -> Self {
-        use livecard_format::wire::{
+        use livecard_wire::{
             DEFAULT_MAX_WATCH_IDS, DEFAULT_WATCH_HEARTBEAT_SECS, DEFAULT_WATCH_MAX_SECS,
         };
         WatchLimits {

@@ -310,15 +310,8 @@ async fn check_sqlite(path: &Path, expect_rows: usize) {
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL: a private cluster
 
-fn require_postgres() -> bool {
-    std::env::var("LIVECARD_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
-}
-
 fn skip_or_fail(why: &str) {
-    if require_postgres() {
-        panic!("LIVECARD_REQUIRE_POSTGRES=1 but {why}");
-    }
-    eprintln!("SKIPPED: {why} — the PostgreSQL restart test did not run");
+    livecard_testkit::skip_postgres("the PostgreSQL restart test", why);
 }
 
 /// The newest /usr/lib/postgresql/*/bin with initdb and pg_ctl.

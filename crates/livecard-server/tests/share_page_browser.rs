@@ -307,11 +307,10 @@ async fn share_link_decrypts_in_chromium_and_its_vcf_reads_back() {
             !required,
             "chromium and chromedriver are required here: apt-get install chromium chromium-driver"
         );
-        eprintln!(
-            "\n*** SKIPPED share page browser test: /usr/bin/chromium or chromedriver missing \
-             (apt-get install chromium chromium-driver) ***\n"
+        return livecard_testkit::skip(
+            "share page browser test",
+            "/usr/bin/chromium or chromedriver missing (apt-get install chromium chromium-driver)",
         );
-        return;
     };
     let server = Server::start().await;
     let http = reqwest::Client::new();

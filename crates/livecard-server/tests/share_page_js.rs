@@ -15,8 +15,10 @@ fn share_page_javascript_tests_pass() {
     {
         Ok(o) => o,
         Err(e) if std::env::var_os("CI").is_none() => {
-            eprintln!("SKIPPED: share page JS tests: cannot run node ({e}); install nodejs >= 20");
-            return;
+            return livecard_testkit::skip(
+                "share page JS tests",
+                &format!("cannot run node ({e}); install nodejs >= 20"),
+            );
         }
         Err(e) => panic!("node is required in CI for the share page's tests: {e}"),
     };

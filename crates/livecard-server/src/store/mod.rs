@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use livecard_format::wire::{CardId, InboxKeyId, SealedRecord, Tombstone, NONCE_BYTES};
+use livecard_wire::{CardId, InboxKeyId, SealedRecord, Tombstone, NONCE_BYTES};
 
 use crate::changes::ChangeFeed;
 

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use livecard_format::wire::{CardId, InboxKeyId, SealedRecord, Tombstone};
+use livecard_wire::{CardId, InboxKeyId, SealedRecord, Tombstone};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };

@@ -30,10 +30,6 @@ pub fn sqlite_db() -> TestDb {
     }
 }
 
-fn require_postgres() -> bool {
-    std::env::var("LIVECARD_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
-}
-
 /// A fresh schema in the test PostgreSQL, or `None` (with a loud SKIPPED line) when no
 /// PostgreSQL answers — unless `LIVECARD_REQUIRE_POSTGRES=1`, which makes that a failure.
 pub async fn postgres_db(test: &str) -> Option<TestDb> {
@@ -50,11 +46,9 @@ pub async fn postgres_db(test: &str) -> Option<TestDb> {
     let pool = match conn {
         Ok(p) => p,
         Err(e) => {
-            if require_postgres() {
-                panic!("LIVECARD_REQUIRE_POSTGRES=1 but no PostgreSQL at {PG_URL}: {e}");
-            }
-            eprintln!(
-                "SKIPPED: no PostgreSQL at {PG_URL} ({e}) — test {test} did not run on PostgreSQL"
+            livecard_testkit::skip_postgres(
+                &format!("{test} on PostgreSQL"),
+                &format!("no PostgreSQL at {PG_URL} ({e})"),
             );
             return None;
         }

@@ -1,9 +1,11 @@
-//! The wire format shared by the client core and the sync server (docs/PROTOCOL.md).
+//! The wire format shared by the client core and the sync server (docs/PROTOCOL.md) — only what
+//! the server may know.
 //!
 //! Everything here handles **only public or encrypted bytes**: card ids, public keys, versions,
-//! nonces, ciphertexts and signatures. Nothing in this module can decrypt a card; opening needs a
-//! `ShareSecret` from [`crate::crypto`], which exists only with the crate's `secret` feature —
-//! and the server depends on this crate without it.
+//! nonces, ciphertexts and signatures. Nothing in this crate can seal, open or sign a card, and
+//! none of its dependencies can: opening needs a `ShareSecret` from `livecard_format::crypto`,
+//! and the sync server depends on this crate, not on livecard-format (its `tests/no_secret.rs`
+//! checks the dependency closure). livecard-format re-exports it as `livecard_format::wire`.
 //!
 //! Contents:
 //! - [`CardId`]: 16 characters of RFC 4648 base32 of the first 10 bytes of SHA-256(public key).
@@ -37,9 +39,12 @@ pub const NONCE_BYTES: usize = 12;
 pub const TAG_BYTES: usize = 16;
 /// The highest version a record may carry: 2^53 − 1, so that JavaScript numbers hold it exactly.
 pub const MAX_VERSION: u64 = (1 << 53) - 1;
+/// The largest card JSON the model allows (livecard-format's `Limits::DEFAULT.card_bytes`; a
+/// test there checks they agree).
+pub const DEFAULT_MAX_CARD_BYTES: usize = 128 * 1024;
 /// Default limit on the ciphertext of one record: the largest card JSON the model allows
-/// ([`crate::Limits::DEFAULT`]`.card_bytes`) plus the tag.
-pub const DEFAULT_MAX_CIPHERTEXT_BYTES: usize = crate::card::Limits::DEFAULT.card_bytes + TAG_BYTES;
+/// ([`DEFAULT_MAX_CARD_BYTES`]) plus the tag.
+pub const DEFAULT_MAX_CIPHERTEXT_BYTES: usize = DEFAULT_MAX_CARD_BYTES + TAG_BYTES;
 /// Default limit on the number of ids in one batch sync request.
 pub const DEFAULT_MAX_SYNC_IDS: usize = 10_000;
 
