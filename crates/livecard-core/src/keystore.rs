@@ -474,7 +474,7 @@ mod tests {
             Ok(s) => s,
             Err(e) => {
                 assert!(e.to_string().starts_with("keystore:"), "{e}");
-                return;
+                return livecard_testkit::skip("the OS keystore round trip", &e.to_string());
             }
         };
         let mut r = [0u8; 8];
@@ -491,6 +491,7 @@ mod tests {
                 assert!(e.to_string().contains("keyctl session"), "{e}");
                 #[cfg(not(target_os = "linux"))]
                 assert!(e.to_string().starts_with("keystore:"), "{e}");
+                livecard_testkit::skip("the OS keystore round trip", &e.to_string());
             }
         }
     }

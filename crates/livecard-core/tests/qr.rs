@@ -190,12 +190,9 @@ fn tool_missing(what: &str) {
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!("{what} is missing and CI=true: install it (scripts/setup.sh)");
     }
-    // Written to the real stderr (not eprintln!, which the test harness captures), so the
-    // skip shows even when the test passes.
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n!!!!!!!! SKIPPED: {what} is missing — this independent-decoder check did NOT run !!!!!!!!\n"
+    livecard_testkit::skip(
+        "an independent-decoder check",
+        &format!("{what} is missing (scripts/setup.sh installs it)"),
     );
 }
 
