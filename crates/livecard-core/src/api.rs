@@ -9,7 +9,7 @@ use livecard_format::wire::{
     Tombstone,
 };
 use reqwest::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 
 use crate::error::{CoreError, Result};
 
@@ -275,11 +275,30 @@ impl Api {
 
     /// `POST /v1/sync`.
     pub async fn sync(&self, req: &SyncRequest) -> Result<SyncResponse> {
-        let body = serde_json::to_vec(req).map_err(|e| CoreError::corrupt("sync request", e))?;
+        self.json_call(
+            Method::POST,
+            wire::SYNC_PATH,
+            req,
+            "sync request",
+            "sync answer",
+        )
+        .await
+    }
+
+    /// Sends `body` as JSON to `path`; a refusal becomes its error, an answer is parsed strictly.
+    async fn json_call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &impl serde::Serialize,
+        request: &str,
+        answer: &str,
+    ) -> Result<T> {
+        let body = serde_json::to_vec(body).map_err(|e| CoreError::corrupt(request, e))?;
         let (st, headers, body) = self
             .send(
                 self.http
-                    .post(self.url(wire::SYNC_PATH))
+                    .request(method, self.url(path))
                     .header(CONTENT_TYPE, "application/json")
                     .body(body),
             )
@@ -287,7 +306,7 @@ impl Api {
         if !st.is_success() {
             return Err(self.refusal(st, &body).1);
         }
-        self.decode("sync answer", &headers, &body)
+        self.decode(answer, &headers, &body)
     }
 }
 
@@ -295,53 +314,38 @@ impl Api {
 impl Api {
     /// `PUT /v1/cards/{id}/inbox`: registers the card's inbox key id.
     pub async fn inbox_register(&self, reg: &InboxRegister) -> Result<InboxRegistered> {
-        let body = serde_json::to_vec(reg).map_err(|e| CoreError::corrupt("inbox register", e))?;
-        let (st, headers, body) = self
-            .send(
-                self.http
-                    .put(self.url(&wire::inbox_path(&reg.id)))
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(body),
-            )
-            .await?;
-        if !st.is_success() {
-            return Err(self.refusal(st, &body).1);
-        }
-        self.decode("inbox registration answer", &headers, &body)
+        self.json_call(
+            Method::PUT,
+            &wire::inbox_path(&reg.id),
+            reg,
+            "inbox register",
+            "inbox registration answer",
+        )
+        .await
     }
 
     /// `POST /v1/cards/{id}/inbox`: one sealed message to the owner of `id`.
     pub async fn inbox_send(&self, id: &CardId, msg: &InboxSend) -> Result<InboxAccepted> {
-        let body = serde_json::to_vec(msg).map_err(|e| CoreError::corrupt("inbox message", e))?;
-        let (st, headers, body) = self
-            .send(
-                self.http
-                    .post(self.url(&wire::inbox_path(id)))
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(body),
-            )
-            .await?;
-        if !st.is_success() {
-            return Err(self.refusal(st, &body).1);
-        }
-        self.decode("inbox answer", &headers, &body)
+        self.json_call(
+            Method::POST,
+            &wire::inbox_path(id),
+            msg,
+            "inbox message",
+            "inbox answer",
+        )
+        .await
     }
 
     /// `POST /v1/cards/{id}/inbox/take`: acks and fetches pending messages.
     pub async fn inbox_take(&self, take: &InboxTake) -> Result<InboxTakeResponse> {
-        let body = serde_json::to_vec(take).map_err(|e| CoreError::corrupt("inbox take", e))?;
-        let (st, headers, body) = self
-            .send(
-                self.http
-                    .post(self.url(&wire::inbox_take_path(&take.id)))
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(body),
-            )
-            .await?;
-        if !st.is_success() {
-            return Err(self.refusal(st, &body).1);
-        }
-        self.decode("inbox take answer", &headers, &body)
+        self.json_call(
+            Method::POST,
+            &wire::inbox_take_path(&take.id),
+            take,
+            "inbox take",
+            "inbox take answer",
+        )
+        .await
     }
 
     /// `POST /v1/watch` on `stream_client` (no whole-request timeout): the open response of a

@@ -865,30 +865,7 @@ impl Core {
         let db = self.unlocked().await?;
         let mut report = SyncReport::default();
         self.replay_outbox(db, &mut report).await?;
-        let rows = sqlx::query(
-            "SELECT r.remote_id, r.remote_version, s.server_url, s.partial
-             FROM received_cards r JOIN received_sync s ON s.card_id = r.id
-             WHERE r.live = 1 AND r.status = 'active' AND r.remote_id IS NOT NULL
-             ORDER BY s.server_url, r.remote_id",
-        )
-        .fetch_all(db.pool())
-        .await?;
-        let mut by_server: BTreeMap<String, Vec<SyncItem>> = BTreeMap::new();
-        for r in &rows {
-            let remote: String = r.try_get("remote_id")?;
-            let Ok(id) = CardId::parse(&remote) else {
-                continue;
-            };
-            let partial = r.try_get::<i64, _>("partial")? != 0;
-            let v = r.try_get::<Option<i64>, _>("remote_version")?.unwrap_or(0);
-            by_server
-                .entry(r.try_get("server_url")?)
-                .or_default()
-                .push(SyncItem {
-                    id,
-                    version: if partial { 0 } else { v.max(0) as u64 },
-                });
-        }
+        let by_server = self.live_cards_by_server(db).await?;
         for (server, items) in by_server {
             report.checked += items.len();
             let api = match self.api(&server) {

@@ -280,7 +280,7 @@ impl Core {
         let client = api::new_stream_client()?;
         'restart: loop {
             let db = self.unlocked().await?;
-            let plan = self.watch_plan(db).await?;
+            let plan = self.live_cards_by_server(db).await?;
             let (tx, mut rx) = mpsc::unbounded_channel();
             let mut tasks = Tasks(Vec::new());
             for (server, items) in &plan {
@@ -302,7 +302,7 @@ impl Core {
                     _ = &mut stop => return Ok(()),
                     _ = rescan.tick() => {
                         let db = self.unlocked().await?;
-                        if self.watch_plan(db).await?.iter().map(|(s, i)| (s, i.iter().map(|x| &x.id).collect::<Vec<_>>())).collect::<Vec<_>>()
+                        if self.live_cards_by_server(db).await?.iter().map(|(s, i)| (s, i.iter().map(|x| &x.id).collect::<Vec<_>>())).collect::<Vec<_>>()
                             != plan.iter().map(|(s, i)| (s, i.iter().map(|x| &x.id).collect::<Vec<_>>())).collect::<Vec<_>>()
                         {
                             drop(tasks);
@@ -330,8 +330,12 @@ impl Core {
         }
     }
 
-    /// The live cards to watch, by server.
-    async fn watch_plan(&self, db: Unlocked<'_>) -> Result<BTreeMap<String, Vec<SyncItem>>> {
+    /// The live cards (to sync or watch) with the version held, by server; a partial copy counts
+    /// as version 0 so that the full record comes.
+    pub(crate) async fn live_cards_by_server(
+        &self,
+        db: Unlocked<'_>,
+    ) -> Result<BTreeMap<String, Vec<SyncItem>>> {
         let rows = sqlx::query(
             "SELECT r.remote_id, r.remote_version, s.server_url, s.partial
              FROM received_cards r JOIN received_sync s ON s.card_id = r.id
