@@ -90,14 +90,19 @@ enum Command {
     Inbox {
         #[arg(long)]
         json: bool,
-        /// Keep the card of this reply.
-        #[arg(long, value_name = "MSG", conflicts_with_all = ["ignore", "block", "rotate_key"])]
+        /// Keep the card of this reply. (A msg is base64url and may start with `-`.)
+        #[arg(long, value_name = "MSG", allow_hyphen_values = true, conflicts_with_all = ["ignore", "block", "rotate_key"])]
         accept: Option<String>,
         /// Remove the card this reply added.
-        #[arg(long, value_name = "MSG", conflicts_with_all = ["block", "rotate_key"])]
+        #[arg(long, value_name = "MSG", allow_hyphen_values = true, conflicts_with_all = ["block", "rotate_key"])]
         ignore: Option<String>,
         /// Remove the card and drop every later reply from that card.
-        #[arg(long, value_name = "MSG", conflicts_with = "rotate_key")]
+        #[arg(
+            long,
+            value_name = "MSG",
+            allow_hyphen_values = true,
+            conflicts_with = "rotate_key"
+        )]
         block: Option<String>,
         /// New inbox key for your default card (or OWN_ID): everyone who could write to the
         /// old one loses access; the card's link stays.

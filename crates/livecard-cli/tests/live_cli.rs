@@ -533,3 +533,19 @@ fn a_full_inbox_answers_a_clear_error() {
     assert_eq!(rep["inbox_received"], cap as u64, "{rep}");
     ok(&run(&b, &["reply", &a_local, "--note", "room again"], None));
 }
+
+/// A msg is base64url and may start with `-` (1 in 64): `inbox --accept -…` must take it as the
+/// value, not as an unknown option (found when the reply test drew such a msg).
+#[test]
+fn an_inbox_msg_that_starts_with_a_hyphen_is_a_value() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for flag in ["--accept", "--ignore", "--block"] {
+        let e = err(&run(
+            dir.path(),
+            &["inbox", flag, "-cUnknownMsg0123456789a"],
+            None,
+        ));
+        assert!(!e.contains("unexpected argument"), "{flag}: {e}");
+        assert!(!e.contains("Usage:"), "{flag}: {e}");
+    }
+}
