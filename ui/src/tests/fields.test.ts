@@ -23,9 +23,9 @@ describe('field table in the app', () => {
 
   it('every handle round-trips through the form and shows in the field list with its label', () => {
     const card: Card = { ...emptyCard(), name: '张三' };
-    for (const k of handles) (card as Record<string, unknown>)[k] = `${k}_id1`;
+    for (const k of handles) (card as unknown as Record<string, unknown>)[k] = `${k}_id1`;
     const back = formToCard(cardToForm(card), card);
-    for (const k of handles) expect((back as Record<string, unknown>)[k], k).toBe(`${k}_id1`);
+    for (const k of handles) expect((back as unknown as Record<string, unknown>)[k], k).toBe(`${k}_id1`);
 
     const { container } = render(FieldList, { card });
     for (const f of FIELDS.filter((f) => f.kind === 'handle')) {
