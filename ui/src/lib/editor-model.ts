@@ -11,6 +11,10 @@ import {
 } from './api/types';
 import type { FieldError } from './api/ipc';
 import { FIELDS } from './generated/fields';
+import { shownValue, storedValue } from './phone-display';
+
+/** Phone-kind fields: the editor shows them as the core formats them (`display`). */
+const PHONES: readonly string[] = FIELDS.filter((f) => f.kind === 'phone').map((f) => f.key);
 
 export const SECTIONS: { key: string; fields: (SingleField | MultiField)[] }[] = [
   { key: 'editor.section.name', fields: ['name'] },
@@ -50,22 +54,26 @@ export function fromLocalInput(v: string): string {
   return Number.isNaN(d.getTime()) ? v : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** The form for a card; phone numbers as the core shows them (`display` of the own card
+ *  record, e.g. "138 0013 8000"), so the user edits what they read. */
 export function cardToForm(card: Card | null): Form {
   const c = card ?? emptyCard();
   const single = {} as Record<SingleField, string>;
   for (const f of SINGLE) {
-    single[f] = f === 'temp_until' ? toLocalInput(c.temp_until) : String(c[f] ?? '');
+    single[f] = f === 'temp_until' ? toLocalInput(c.temp_until) : shownValue(card, f, 0, String(c[f] ?? ''));
   }
   const multi = {} as Record<MultiField, string[]>;
   for (const f of MULTI) {
-    const values = f === 'address' ? c.address.map(addressLine) : [...c[f]];
+    const values = f === 'address' ? c.address.map(addressLine) : c[f].map((v, i) => shownValue(card, f, i, v));
     multi[f] = values.length ? values : [''];
   }
   const avatar = c.avatar ? { mime: c.avatar.mime, data: c.avatar.data } : null;
   return { single, multi, avatar };
 }
 
-/** Build the card to save. Structured addresses the user did not touch are kept as they were. */
+/** Build the card to save. Structured addresses the user did not touch are kept as they were,
+ *  and so are phone numbers still as the core showed them (the stored E.164), so an untouched
+ *  card saves unchanged; a number the user changed goes to the core as typed. */
 export function formToCard(form: Form, original: Card | null): Card {
   const base = original ? plainCopy(original) : emptyCard();
   const card: Card = { ...base };
@@ -76,7 +84,7 @@ export function formToCard(form: Form, original: Card | null): Card {
       if (iso) card.temp_until = iso;
       else delete card.temp_until;
     } else {
-      card[f] = v;
+      card[f] = PHONES.includes(f) ? storedValue(original, f, [String(base[f] ?? '')], v) : v;
     }
   }
   for (const f of MULTI) {
@@ -90,7 +98,7 @@ export function formToCard(form: Form, original: Card | null): Card {
           },
       );
     } else {
-      card[f] = values;
+      card[f] = PHONES.includes(f) ? values.map((v) => storedValue(original, f, base[f], v)) : values;
     }
   }
   // null tells the core to remove it.
