@@ -197,6 +197,32 @@ app_commands![
     incoming::incoming_status,
 ];
 
+/// Desktop Linux (WebKitGTK) settings that cut memory and change nothing the user sees
+/// (docs/PERFORMANCE.md "App with 10,000 cards"): no GPU compositing — with it the web process
+/// and the app each hold a GL context and its buffers (~65 MiB PSS in the web process measured
+/// with 10,000 cards), for a page with nothing a GPU draws faster; and the smallest cache
+/// model, no back/forward cache: one local page that never navigates has nothing to cache.
+/// Phones (Android WebView, WKWebView) are untouched.
+#[cfg(target_os = "linux")]
+fn lighten_webkit(window: &tauri::WebviewWindow) {
+    use webkit2gtk::{
+        CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt,
+    };
+    let applied = window.with_webview(|webview| {
+        let view = webview.inner();
+        if let Some(settings) = WebViewExt::settings(&view) {
+            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+            settings.set_enable_page_cache(false);
+        }
+        if let Some(context) = view.context() {
+            context.set_cache_model(CacheModel::DocumentViewer);
+        }
+    });
+    if let Err(e) = applied {
+        eprintln!("livecard: webview memory settings not applied: {e}");
+    }
+}
+
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     let builder = tauri::Builder::default();
@@ -246,7 +272,9 @@ pub fn run() {
                 // directory is a fresh app.
                 window = window.data_directory(d.join("webview"));
             }
-            window.build()?;
+            let window = window.build()?;
+            #[cfg(target_os = "linux")]
+            lighten_webkit(&window);
 
             // Share links (livecard://… on desktop, https App Links on phones), cold and warm,
             // and tags tapped with the app closed: added through the core, queued while locked.
