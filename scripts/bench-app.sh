@@ -8,8 +8,11 @@
 # processes. Writes the section between <!-- bench-app:begin --> and <!-- bench-app:end --> in
 # docs/PERFORMANCE.md (other sections are left as they are).
 #
-# Usage: scripts/bench-app.sh [--debug] [extra bench_app flags, e.g. --launches 3 --cards 10000]
-#   --debug        measure the debug app (target/debug) instead of building a release one.
+# Usage: scripts/bench-app.sh [--release|--debug] [extra bench_app flags, e.g. --launches 3]
+#   --release      (the default) build and measure the release app (target/release), with the
+#                  UI built for production (`npm run build`, embedded in the binary).
+#   --debug        measure the debug app (target/debug) instead.
+# Each build writes its own section (<!-- bench-app:begin release|debug -->).
 #   BENCH_NO_BUILD=1  use the binaries already built.
 # Needs what scripts/e2e.sh needs (xvfb webkit2gtk-driver, tauri-driver, npm).
 set -euo pipefail
@@ -18,10 +21,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 PROFILE=release
-if [[ "${1:-}" == "--debug" ]]; then
-  PROFILE=debug
-  shift
-fi
+case "${1:-}" in
+  --debug) PROFILE=debug; shift ;;
+  --release) shift ;;
+esac
 
 for tool in tauri-driver WebKitWebDriver npm; do
   command -v "$tool" >/dev/null 2>&1 || { echo "bench-app: $tool not found (see scripts/e2e.sh)" >&2; exit 2; }
@@ -29,12 +32,11 @@ done
 
 if [[ -z "${BENCH_NO_BUILD:-}" ]]; then
   (cd ui && { [[ -d node_modules ]] || npm ci --no-audit --no-fund; } && npm run --silent build)
-  if [[ "$PROFILE" == release ]]; then
-    cargo build --locked --release -p livecard-app -p livecard-cli
-  else
-    cargo build --locked -p livecard-app -p livecard-cli
-  fi
-  cargo build --locked -p livecard-tests --example bench_app
+  flags=(--locked)
+  [[ "$PROFILE" == release ]] && flags+=(--release)
+  cargo build "${flags[@]}" -p livecard-app -p livecard-cli
+  # The bench itself in the same profile: it reuses the dependencies just built.
+  cargo build "${flags[@]}" -p livecard-tests --example bench_app
 fi
 
 xvfb_pid=""
@@ -62,7 +64,7 @@ if [[ -z "${DISPLAY:-}" ]]; then
   done
 fi
 
-"$CARGO_TARGET_DIR/debug/examples/bench_app" \
+"$CARGO_TARGET_DIR/$PROFILE/examples/bench_app" \
   --app "$CARGO_TARGET_DIR/$PROFILE/livecard-app" \
   --cli "$CARGO_TARGET_DIR/$PROFILE/livecard" \
   --build "$PROFILE" \

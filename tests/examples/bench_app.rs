@@ -28,8 +28,10 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 const WAIT: Duration = Duration::from_secs(120);
 const POLL: Duration = Duration::from_millis(20);
-const BEGIN: &str = "<!-- bench-app:begin -->";
-const END: &str = "<!-- bench-app:end -->";
+/// Each build (`--build debug|release`) has its own section: `<!-- bench-app:begin BUILD -->`
+/// … `<!-- bench-app:end BUILD -->`; a run replaces only its build's section.
+const BEGIN: &str = "<!-- bench-app:begin";
+const END: &str = "<!-- bench-app:end";
 
 struct Args {
     app: PathBuf,
@@ -263,23 +265,168 @@ fn tree(pid: u32) -> Vec<u32> {
     out
 }
 
-/// (name, VmRSS in KiB) of `pid`.
-fn rss(pid: u32) -> Option<(String, u64)> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let name = s
+/// Memory of one process, in KiB, from /proc/PID/smaps_rollup: RSS counts every resident page
+/// it maps (shared libraries in full, in every process that maps them); PSS divides each shared
+/// page among the processes mapping it, so PSS adds up across processes; USS (private clean +
+/// dirty) is what the process alone holds — freed when it exits.
+#[derive(Clone, Default)]
+struct Mem {
+    name: String,
+    rss: u64,
+    pss: u64,
+    uss: u64,
+    anon: u64,
+    /// PSS of the GL driver's files (Mesa `*_dri.so`, `libgallium*`, `libLLVM*`), from smaps.
+    gl: u64,
+}
+
+/// PSS of the GL driver's mappings of `pid`, in KiB.
+fn gl_pss(pid: u32) -> u64 {
+    let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else {
+        return 0;
+    };
+    let mut gl = false;
+    let mut sum = 0;
+    for l in smaps.lines() {
+        if let Some(v) = l.strip_prefix("Pss:") {
+            if gl {
+                sum += v
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .unwrap_or(0);
+            }
+        } else if l
+            .split_whitespace()
+            .next()
+            .is_some_and(|a| a.contains('-') && !a.ends_with(':'))
+        {
+            let path = l.split_whitespace().nth(5).unwrap_or("");
+            gl = path.ends_with("_dri.so")
+                || path.contains("/libgallium")
+                || path.contains("/libLLVM");
+        }
+    }
+    sum
+}
+
+fn mem(pid: u32) -> Option<Mem> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let name = status
         .lines()
         .find_map(|l| l.strip_prefix("Name:"))?
         .trim()
         .to_string();
-    let kib = s
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some((name, kib))
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let field = |key: &str| -> u64 {
+        rollup
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    Some(Mem {
+        name,
+        rss: field("Rss"),
+        pss: field("Pss"),
+        uss: field("Private_Clean") + field("Private_Dirty"),
+        anon: field("Anonymous"),
+        gl: gl_pss(pid),
+    })
+}
+
+/// The app (`pid`) and every process under it.
+fn mem_tree(pid: u32) -> Vec<Mem> {
+    tree(pid).into_iter().filter_map(mem).collect()
+}
+
+// ------------------------------------------------------------------ the core's heap
+
+/// Counts the bytes this bench process has allocated through Rust's allocator (now and the
+/// peak), to see what the core holds for 10,000 cards. It counts this process only: the app
+/// is measured from /proc. SQLite allocates through libc, not here: the anonymous memory of
+/// this process (smaps_rollup) is reported alongside.
+struct Counting;
+
+static LIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static PEAK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts sizes.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: std::alloc::Layout) -> *mut u8 {
+        use std::sync::atomic::Ordering::Relaxed;
+        // SAFETY: the caller's contract is passed on.
+        let p = unsafe { std::alloc::System.alloc(l) };
+        if !p.is_null() {
+            let now = LIVE.fetch_add(l.size(), Relaxed) + l.size();
+            PEAK.fetch_max(now, Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: std::alloc::Layout) {
+        // SAFETY: the caller's contract is passed on.
+        unsafe { std::alloc::System.dealloc(p, l) };
+        LIVE.fetch_sub(l.size(), std::sync::atomic::Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: std::alloc::Layout, new: usize) -> *mut u8 {
+        use std::sync::atomic::Ordering::Relaxed;
+        // SAFETY: the caller's contract is passed on.
+        let q = unsafe { std::alloc::System.realloc(p, l, new) };
+        if !q.is_null() {
+            LIVE.fetch_sub(l.size(), Relaxed);
+            let now = LIVE.fetch_add(new, Relaxed) + new;
+            PEAK.fetch_max(now, Relaxed);
+        }
+        q
+    }
+}
+
+#[global_allocator]
+static COUNTING: Counting = Counting;
+
+/// The core's memory on the imported store, in this process: Rust heap (live, and the peak
+/// since the step before) and anonymous memory after each step the app takes at launch.
+async fn core_heap(app_dir: &Path) -> Res<String> {
+    use livecard_core::{model::Sort, Core};
+    use std::sync::atomic::Ordering::Relaxed;
+    let anon = || mem(std::process::id()).map_or(0, |m| m.anon);
+    let mut rows = Vec::new();
+    let mut step = |label: &str, base: (usize, u64)| {
+        let live = LIVE.load(Relaxed);
+        let peak = PEAK.swap(live, Relaxed);
+        rows.push(format!(
+            "| {label} | {:.1} | {:.1} | {:.1} |",
+            live.saturating_sub(base.0) as f64 / 1_048_576.0,
+            peak.saturating_sub(base.0) as f64 / 1_048_576.0,
+            anon().saturating_sub(base.1) as f64 / 1024.0
+        ));
+    };
+    PEAK.store(LIVE.load(Relaxed), Relaxed);
+    let base = (LIVE.load(Relaxed), anon());
+    let core = Core::open(app_dir, livecard_format::Region::default())
+        .await?
+        .with_secrets(std::sync::Arc::new(
+            livecard_core::keystore::MemoryStore::new(),
+        ));
+    step("`Core::open` (pool, migrations)", base);
+    let w = core.cards_window("", Sort::Name, 0, 50).await?;
+    step(
+        &format!("+ first `cards_window` (index of {} cards loaded)", w.total),
+        base,
+    );
+    core.cards_window("walker", Sort::Name, 0, 50).await?;
+    core.cards_window("zhang", Sort::Name, 0, 50).await?;
+    step("+ two searches (name ranks cached)", base);
+    drop(core);
+    step("after dropping the core", base);
+    Ok(format!(
+        "The core on this store, opened in the bench process (a counting allocator; the app's \
+         own process is measured above from /proc), MiB above the bench's baseline:\n\n\
+         | step | Rust heap live | Rust heap peak | anon memory (incl. SQLite) |\n\
+         | --- | ---: | ---: | ---: |\n{}\n\n",
+        rows.join("\n")
+    ))
 }
 
 // ------------------------------------------------------------------ statistics
@@ -452,6 +599,74 @@ const done = arguments[arguments.length - 1];
 })().catch((e) => done({ error: String(e && e.message || e) }));
 "#;
 
+/// The memory table: per process (by name, summed if a name repeats) and in total, RSS / PSS
+/// / USS right after launch and at the end of the run.
+fn mem_table(launch: &[Mem], end: &[Mem]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for m in launch.iter().chain(end) {
+        if !names.contains(&m.name.as_str()) {
+            names.push(&m.name);
+        }
+    }
+    let sum = |v: &[Mem], name: Option<&str>| {
+        v.iter()
+            .filter(|m| name.is_none_or(|n| m.name == n))
+            .fold(Mem::default(), |a, m| Mem {
+                name: String::new(),
+                rss: a.rss + m.rss,
+                pss: a.pss + m.pss,
+                uss: a.uss + m.uss,
+                anon: a.anon + m.anon,
+                gl: a.gl + m.gl,
+            })
+    };
+    let mib = |k: u64| format!("{:.1}", k as f64 / 1024.0);
+    let cells = |m: &Mem| {
+        format!(
+            "{} | {} | {} | {} | {}",
+            mib(m.rss),
+            mib(m.pss),
+            mib(m.uss),
+            mib(m.anon),
+            mib(m.gl)
+        )
+    };
+    let mut md = String::from(
+        "\nMemory in MiB from /proc/PID/smaps_rollup of the app and every process under it. \
+         RSS counts shared libraries (WebKitGTK, GTK, …) in full in each of the three processes; \
+         PSS splits each shared page among the processes mapping it, so the PSS total is what \
+         the app costs the machine and is what the ≤ 200 MB target is compared with; USS = \
+         private pages only; anon = heap and other anonymous memory; GL = PSS of the GL \
+         driver's files (here Mesa's software rasteriser: `*_dri.so`, libLLVM), which WebKitGTK \
+         loads in the app and the web process even with compositing off.\n\n\
+         | process | launch RSS | PSS | USS | anon | GL | end RSS | PSS | USS | anon | GL |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+    );
+    for n in &names {
+        md.push_str(&format!(
+            "| {n} | {} | {} |\n",
+            cells(&sum(launch, Some(n))),
+            cells(&sum(end, Some(n)))
+        ));
+    }
+    md.push_str(&format!(
+        "| **total** | {} | {} |\n\n",
+        cells(&sum(launch, None)),
+        cells(&sum(end, None))
+    ));
+    let (l, e) = (sum(launch, None), sum(end, None));
+    md.push_str(&format!(
+        "PSS total **{} MiB** after launch with the list showing, **{} MiB** at the end of the run \
+         (after the IPC comparison's 15 × every card through the old path, the keystrokes and \
+         the scroll jumps); RSS total {} / {} MiB. Target ≤ 200 MB (190.7 MiB).\n\n",
+        mib(l.pss),
+        mib(e.pss),
+        mib(l.rss),
+        mib(e.rss)
+    ));
+    md
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Res<()> {
     let a = args()?;
@@ -503,6 +718,8 @@ async fn main() -> Res<()> {
         .sum::<f64>()
         / 1_048_576.0;
 
+    let heap = core_heap(&app_dir).await?;
+
     // Launches: process start → first rows. The last session stays for the rest.
     let mut first_rows = Vec::new();
     let mut nav_start = Vec::new();
@@ -538,7 +755,7 @@ async fn main() -> Res<()> {
         .await?;
 
     // Memory right after launch (the windowed list showing), before anything else ran.
-    let procs_launch: Vec<(String, u64)> = tree(s.pid).into_iter().filter_map(rss).collect();
+    let procs_launch = mem_tree(s.pid);
 
     // IPC cost of each data path (no DOM): every card, a broad search, one window.
     eprintln!("bench-app: IPC");
@@ -630,7 +847,7 @@ async fn main() -> Res<()> {
     // Memory at the end: the app and every process under it (WebKit web and network
     // processes), after the IPC comparison (15 × every card through the old path), the
     // keystrokes and the scroll jumps.
-    let procs: Vec<(String, u64)> = tree(s.pid).into_iter().filter_map(rss).collect();
+    let procs = mem_tree(s.pid);
 
     let Session {
         client, _driver, ..
@@ -715,23 +932,8 @@ async fn main() -> Res<()> {
         f1(pct(&jump, 95.0)),
         f1(max(&jump))
     ));
-    let mem = |procs: &[(String, u64)]| {
-        format!(
-            "**{:.1} MiB** ({})",
-            procs.iter().map(|(_, k)| k).sum::<u64>() as f64 / 1024.0,
-            procs
-                .iter()
-                .map(|(n, k)| format!("{n} {:.1} MiB", *k as f64 / 1024.0))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
-    md.push_str(&format!(
-        "\nMemory (VmRSS of the app and every process under it; target ≤ 200 MB): after launch \
-         with the list showing {}; at the end of the run {}.\n\n",
-        mem(&procs_launch),
-        mem(&procs)
-    ));
+    md.push_str(&mem_table(&procs_launch, &procs));
+    md.push_str(&heap);
     md.push_str(
         "IPC through `invoke` in the webview (15 calls each; JSON answer size as the page \
          sees it):\n\n| call | rows | JSON bytes | median ms | max ms |\n| --- | ---: | ---: | ---: | ---: |\n",
@@ -749,16 +951,27 @@ async fn main() -> Res<()> {
 
     if let Some(doc) = &a.doc {
         let old = std::fs::read_to_string(doc).unwrap_or_default();
-        let section = format!("{BEGIN}\n{md}{END}");
-        let new = match (old.find(BEGIN), old.find(END)) {
+        let (begin, end) = (
+            format!("{BEGIN} {} -->", a.build),
+            format!("{END} {} -->", a.build),
+        );
+        let section = format!("{begin}\n{md}{end}");
+        let new = match (old.find(&begin), old.find(&end)) {
             (Some(b), Some(e)) if e > b => {
-                format!("{}{section}{}", &old[..b], &old[e + END.len()..])
+                format!("{}{section}{}", &old[..b], &old[e + end.len()..])
             }
-            _ => format!(
-                "{}\n## App with 10,000 cards\n\nThe windowed card list in the real desktop app \
-                 (issue 15). Reproduce with `scripts/bench-app.sh`.\n\n{section}\n",
-                old.trim_end()
-            ),
+            // No section for this build yet: after the last build's section.
+            _ => match old
+                .rfind(END)
+                .and_then(|e| Some(e + old[e..].find("-->")? + 3))
+            {
+                Some(at) => format!("{}\n\n{section}{}", &old[..at], &old[at..]),
+                None => format!(
+                    "{}\n## App with 10,000 cards\n\nThe windowed card list in the real desktop \
+                     app (issue 15). Reproduce with `scripts/bench-app.sh`.\n\n{section}\n",
+                    old.trim_end()
+                ),
+            },
         };
         std::fs::write(doc, new)?;
         eprintln!("bench-app: wrote its section of {}", doc.display());
