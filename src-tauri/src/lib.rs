@@ -199,7 +199,7 @@ app_commands![
 
 /// Desktop Linux (WebKitGTK) settings that cut memory and change nothing the user sees
 /// (docs/PERFORMANCE.md "App with 10,000 cards"): no GPU compositing — with it the web process
-/// and the app each hold a GL context and its buffers (~65 MiB PSS in the web process measured
+/// and the app each hold a GL context and its buffers (~57 MiB PSS in the web process measured
 /// with 10,000 cards), for a page with nothing a GPU draws faster; and the smallest cache
 /// model, no back/forward cache: one local page that never navigates has nothing to cache.
 /// Phones (Android WebView, WKWebView) are untouched.

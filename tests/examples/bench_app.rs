@@ -485,6 +485,8 @@ async fn launch(a: &Args, data: &Path) -> Res<(Session, f64, f64)> {
     let marker = app_dir.display().to_string();
     let apps = find_apps(&marker);
     if apps.len() != 1 {
+        // Close the session so the app it started does not outlive the bench.
+        let _ = client.close().await;
         return Err(format!("expected one app process on the data dir, found {apps:?}").into());
     }
     let pid = apps[0];
