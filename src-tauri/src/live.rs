@@ -252,11 +252,8 @@ pub async fn card_actions(
 
 /// The texts of every action/field/fallback label key in `lang` ("zh…" or English).
 #[tauri::command]
-pub fn action_labels(lang: String) -> HashMap<&'static str, &'static str> {
-    livecard_actions::labels::LABELS
-        .iter()
-        .map(|(k, en, zh)| (*k, if lang.starts_with("zh") { *zh } else { *en }))
-        .collect()
+pub fn action_labels(lang: String) -> HashMap<String, &'static str> {
+    livecard_actions::labels::all(&lang).into_iter().collect()
 }
 
 /// What to offer after opening `action` failed (desktop: the web page).

@@ -7,7 +7,7 @@
 //! `cargo test --workspace`). Regenerate: `LIVECARD_BLESS=1 cargo test -p livecard-app --test
 //! ipc_types`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 fn union(name: &str, doc: &str, items: &[&str]) -> String {
@@ -64,25 +64,6 @@ fn generated_ipc_names_match_the_rust_definitions() {
     check_or_bless("../ui/src/lib/generated/ipc.ts", &generated());
 }
 
-/// The UI's share of the one catalogue: every error kind's words
-/// (`livecard_core::i18n::ERROR_TEXTS`) and every field's label (`livecard_format::fields`),
-/// `{"en": {"error.KIND": …, "field.KEY": …}, "zh": {…}}`.
-fn messages() -> String {
-    // BTreeMaps: sorted keys whatever serde_json's features are.
-    let mut en: BTreeMap<String, &str> = BTreeMap::new();
-    let mut zh: BTreeMap<String, &str> = BTreeMap::new();
-    for (kind, e, z) in livecard_core::i18n::ERROR_TEXTS {
-        en.insert(format!("error.{kind}"), e);
-        zh.insert(format!("error.{kind}"), z);
-    }
-    for spec in livecard_format::fields::FIELDS.iter() {
-        en.insert(format!("field.{}", spec.key()), spec.label_en);
-        zh.insert(format!("field.{}", spec.key()), spec.label_zh);
-    }
-    let all: BTreeMap<&str, BTreeMap<String, &str>> = BTreeMap::from([("en", en), ("zh", zh)]);
-    serde_json::to_string_pretty(&all).expect("json") + "\n"
-}
-
 fn check_or_bless(relative: &str, want: &str) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative);
     if std::env::var("LIVECARD_BLESS").is_ok_and(|v| v == "1") {
@@ -99,11 +80,6 @@ fn check_or_bless(relative: &str, want: &str) {
 }
 
 #[test]
-fn generated_messages_match_the_catalogue() {
-    check_or_bless("../ui/src/lib/generated/messages.json", &messages());
-}
-
-#[test]
 fn every_kind_a_command_answers_has_words() {
     for kind in livecard_core::error::KINDS
         .iter()
@@ -112,7 +88,7 @@ fn every_kind_a_command_answers_has_words() {
         for lang in [livecard_core::i18n::Lang::En, livecard_core::i18n::Lang::Zh] {
             assert!(
                 livecard_core::i18n::error_text(kind, lang).is_some(),
-                "no catalogue row for {kind} (crates/livecard-core/src/i18n.rs)"
+                "no catalogue row for {kind} (crates/livecard-i18n/src/catalogue.rs)"
             );
         }
     }

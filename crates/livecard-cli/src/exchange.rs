@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Result};
+use livecard_core::i18n::both;
 use livecard_core::{AddOutcome, Core};
 use livecard_format::exchange::Tag;
 
@@ -25,17 +26,11 @@ pub async fn me_qr(
     }
     if let Some(p) = png {
         write(&p, &livecard_core::qr::qr_png(&text, 8)?)?;
-        eprintln!(
-            "QR of the share link written to {} / 已生成二维码",
-            p.display()
-        );
+        eprintln!("{}", both("cli.qr_written", &[("path", &p.display())]));
     }
     if let Some(p) = svg {
         write(&p, livecard_core::qr::qr_svg(&text)?.as_bytes())?;
-        eprintln!(
-            "QR of the share link written to {} / 已生成二维码",
-            p.display()
-        );
+        eprintln!("{}", both("cli.qr_written", &[("path", &p.display())]));
     }
     Ok(())
 }
@@ -46,23 +41,24 @@ pub async fn me_nfc(core: &Core, card: Option<&str>, out: &Path, tag: &str) -> R
     let payload = core.nfc_message(card, tag).await?;
     write(out, &payload.bytes)?;
     if !payload.offline_included {
-        eprintln!(
-            "note: the offline copy does not fit an {}: the tag holds the link only / 标签只含链接",
-            tag.as_str()
-        );
+        eprintln!("{}", both("cli.nfc_link_only", &[("tag", &tag.as_str())]));
     } else if !payload.dropped_fields.is_empty() {
-        eprintln!(
-            "note: to fit an {}, the offline copy leaves out: {} (the link brings the full card) / 为适配标签省略了部分字段",
-            tag.as_str(),
-            payload.dropped_fields.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")
-        );
+        let fields = payload
+            .dropped_fields
+            .iter()
+            .map(|f| f.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let args: [(&str, &dyn std::fmt::Display); 2] =
+            [("tag", &tag.as_str()), ("fields", &fields)];
+        eprintln!("{}", both("cli.nfc_dropped", &args));
     }
-    eprintln!(
-        "{} bytes of NDEF for an {} written to {} / 已生成 NFC 数据",
-        payload.bytes.len(),
-        tag.as_str(),
-        out.display()
-    );
+    let args: [(&str, &dyn std::fmt::Display); 3] = [
+        ("bytes", &payload.bytes.len()),
+        ("tag", &tag.as_str()),
+        ("path", &out.display()),
+    ];
+    eprintln!("{}", both("cli.nfc_written", &args));
     Ok(())
 }
 
@@ -72,12 +68,13 @@ pub async fn me_qr_offline(core: &Core, card: Option<&str>, png: &Path) -> Resul
     let q = core.offline_qr(card).await?;
     write(png, &livecard_core::qr::qr_png(&q.text, 6)?)?;
     if !q.dropped_fields.is_empty() {
-        eprintln!(
-            "note: the offline QR leaves out: {} / 离线二维码省略了部分字段",
-            q.dropped_fields.join(", ")
-        );
+        let fields = q.dropped_fields.join(", ");
+        eprintln!("{}", both("cli.offline_qr_dropped", &[("fields", &fields)]));
     }
-    eprintln!("offline QR written to {} / 已生成离线二维码", png.display());
+    eprintln!(
+        "{}",
+        both("cli.offline_qr_written", &[("path", &png.display())])
+    );
     Ok(())
 }
 

@@ -1,29 +1,12 @@
-//! Errors and their UI text (English and 中文).
+//! Errors and their UI text (English and 中文: the `pin.*` rows of the one catalogue,
+//! `livecard-i18n`).
 
 use crate::pin::PinFormatError;
 use crate::storage::StorageError;
-use serde::{Deserialize, Serialize};
+use livecard_i18n::{format, format_count};
 
-/// UI language for [`LockError::message`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    /// English.
-    En,
-    /// 简体中文.
-    Zh,
-}
-
-impl Lang {
-    /// `zh`, `zh-CN`, `zh_Hans` … → Zh; anything else → En.
-    pub fn from_tag(tag: &str) -> Lang {
-        if tag.trim().to_ascii_lowercase().starts_with("zh") {
-            Lang::Zh
-        } else {
-            Lang::En
-        }
-    }
-}
+/// UI language for [`LockError::message`]: the one catalogue's (`livecard-i18n`).
+pub use livecard_i18n::Lang;
 
 /// Why a lock operation was refused.
 #[derive(Debug, thiserror::Error)]
@@ -113,131 +96,113 @@ impl LockError {
         }
     }
 
-    /// Text for the user in `lang`.
+    /// Text for the user in `lang` (the catalogue's `pin.CODE` rows).
     pub fn message(&self, lang: Lang) -> String {
-        match (lang, self) {
-            (Lang::En, LockError::NoPin) => "No PIN is set.".into(),
-            (Lang::Zh, LockError::NoPin) => "尚未设置 PIN 码。".into(),
-            (Lang::En, LockError::InvalidPin(f)) => match f {
-                PinFormatError::NotDigits => "A PIN may contain only the digits 0–9.".into(),
-                PinFormatError::TooShort => "A PIN needs at least 4 digits.".into(),
-                PinFormatError::TooLong => "A PIN has at most 12 digits.".into(),
-            },
-            (Lang::Zh, LockError::InvalidPin(f)) => match f {
-                PinFormatError::NotDigits => "PIN 码只能包含数字 0–9。".into(),
-                PinFormatError::TooShort => "PIN 码至少需要 4 位数字。".into(),
-                PinFormatError::TooLong => "PIN 码最多 12 位数字。".into(),
-            },
-            (
-                Lang::En,
-                LockError::WrongPin {
-                    tries_left_before_delay,
-                    wait_secs,
-                    tries_left_before_wipe,
-                    ..
-                },
-            ) => {
-                let mut s = String::from("Wrong PIN.");
+        let key = format!("pin.{}", self.code());
+        match self {
+            LockError::InvalidPin(f) => {
+                let why = match f {
+                    PinFormatError::NotDigits => "not_digits",
+                    PinFormatError::TooShort => "too_short",
+                    PinFormatError::TooLong => "too_long",
+                };
+                format(&format!("{key}.{why}"), lang, &[])
+            }
+            LockError::WrongPin {
+                tries_left_before_delay,
+                wait_secs,
+                tries_left_before_wipe,
+                ..
+            } => {
+                let mut s = vec![format(&key, lang, &[])];
                 if *wait_secs > 0 {
-                    s.push_str(&format!(" Try again in {}.", duration_en(*wait_secs)));
+                    let wait = duration(*wait_secs, lang);
+                    s.push(format("pin.try_again_in", lang, &[("wait", &wait)]));
                 } else if *tries_left_before_delay > 0 {
-                    s.push_str(&format!(
-                        " {tries_left_before_delay} more {} before you have to wait.",
-                        if *tries_left_before_delay == 1 {
-                            "try"
-                        } else {
-                            "tries"
-                        }
-                    ));
+                    let n = u64::from(*tries_left_before_delay);
+                    s.push(format_count("pin.tries_left", n, lang, &[]));
                 }
                 if let Some(n) = tries_left_before_wipe {
-                    s.push_str(&format!(
-                        " Received cards will be erased after {n} more wrong {}.",
-                        if *n == 1 { "PIN" } else { "PINs" }
-                    ));
+                    s.push(format_count("pin.wipe_after", u64::from(*n), lang, &[]));
                 }
-                s
+                lang.join(&s)
             }
-            (
-                Lang::Zh,
-                LockError::WrongPin {
-                    tries_left_before_delay,
-                    wait_secs,
-                    tries_left_before_wipe,
-                    ..
-                },
-            ) => {
-                let mut s = String::from("PIN 码错误。");
-                if *wait_secs > 0 {
-                    s.push_str(&format!("请在{}后重试。", duration_zh(*wait_secs)));
-                } else if *tries_left_before_delay > 0 {
-                    s.push_str(&format!(
-                        "还可尝试 {tries_left_before_delay} 次，之后需要等待。"
-                    ));
-                }
-                if let Some(n) = tries_left_before_wipe {
-                    s.push_str(&format!("再错 {n} 次将清除所有收到的名片。"));
-                }
-                s
+            LockError::MustWait { wait_secs } => {
+                let wait = duration(*wait_secs, lang);
+                format(&key, lang, &[("wait", &wait)])
             }
-            (Lang::En, LockError::MustWait { wait_secs }) => format!(
-                "Too many wrong PINs. Try again in {}.",
-                duration_en(*wait_secs)
-            ),
-            (Lang::Zh, LockError::MustWait { wait_secs }) => {
-                format!(
-                    "PIN 码错误次数过多，请在{}后重试。",
-                    duration_zh(*wait_secs)
-                )
+            LockError::WipeAfterOutOfRange { min, max } => {
+                format(&key, lang, &[("min", min), ("max", max)])
             }
-            (Lang::En, LockError::Locked) => "Locked. Enter your PIN.".into(),
-            (Lang::Zh, LockError::Locked) => "已锁定，请输入 PIN 码。".into(),
-            (Lang::En, LockError::CurrentPinRequired) => "Enter your current PIN.".into(),
-            (Lang::Zh, LockError::CurrentPinRequired) => "请输入当前 PIN 码。".into(),
-            (Lang::En, LockError::WipeRequired) => {
-                "Too many wrong PINs: received cards are being erased.".into()
-            }
-            (Lang::Zh, LockError::WipeRequired) => {
-                "PIN 码错误次数过多：正在清除收到的名片。".into()
-            }
-            (Lang::En, LockError::WipeAfterOutOfRange { min, max }) => {
-                format!("Choose between {min} and {max} wrong PINs.")
-            }
-            (Lang::Zh, LockError::WipeAfterOutOfRange { min, max }) => {
-                format!("请选择 {min} 到 {max} 次之间。")
-            }
-            (Lang::En, LockError::BiometricOff) => {
-                "Unlocking with fingerprint or face is off; enter your PIN.".into()
-            }
-            (Lang::Zh, LockError::BiometricOff) => "未开启指纹/面容解锁，请输入 PIN 码。".into(),
-            (Lang::En, LockError::Storage(_)) => {
-                "The lock settings could not be saved or read.".into()
-            }
-            (Lang::Zh, LockError::Storage(_)) => "无法读取或保存锁定设置。".into(),
-            (Lang::En, LockError::CorruptState(_)) => "The lock settings are damaged.".into(),
-            (Lang::Zh, LockError::CorruptState(_)) => "锁定设置已损坏。".into(),
-            (Lang::En, LockError::Hash(_)) => "The PIN could not be processed.".into(),
-            (Lang::Zh, LockError::Hash(_)) => "无法处理 PIN 码。".into(),
+            _ => format(&key, lang, &[]),
         }
     }
 }
 
-fn duration_en(secs: u64) -> String {
+/// A wait as the catalogue's `duration.*` words: seconds under a minute, else whole minutes
+/// (rounded up) as hours and minutes.
+fn duration(secs: u64, lang: Lang) -> String {
     let m = secs.div_ceil(60);
     match (secs, m / 60, m % 60) {
-        (s, _, _) if s < 60 => format!("{s} s"),
-        (_, 0, m) => format!("{m} min"),
-        (_, h, 0) => format!("{h} h"),
-        (_, h, m) => format!("{h} h {m} min"),
+        (s, _, _) if s < 60 => format("duration.seconds", lang, &[("n", &s)]),
+        (_, 0, m) => format("duration.minutes", lang, &[("n", &m)]),
+        (_, h, 0) => format("duration.hours", lang, &[("n", &h)]),
+        (_, h, m) => format("duration.hours_minutes", lang, &[("h", &h), ("m", &m)]),
     }
 }
 
-fn duration_zh(secs: u64) -> String {
-    let m = secs.div_ceil(60);
-    match (secs, m / 60, m % 60) {
-        (s, _, _) if s < 60 => format!(" {s} 秒"),
-        (_, 0, m) => format!(" {m} 分钟"),
-        (_, h, 0) => format!(" {h} 小时"),
-        (_, h, m) => format!(" {h} 小时 {m} 分钟"),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every error has its catalogue rows in both languages: a missing row would show its key.
+    #[test]
+    fn every_error_has_words_in_both_languages() {
+        let errors = [
+            LockError::NoPin,
+            LockError::InvalidPin(PinFormatError::NotDigits),
+            LockError::InvalidPin(PinFormatError::TooShort),
+            LockError::InvalidPin(PinFormatError::TooLong),
+            LockError::WrongPin {
+                wrong_tries: 1,
+                tries_left_before_delay: 1,
+                wait_secs: 0,
+                tries_left_before_wipe: Some(1),
+            },
+            LockError::WrongPin {
+                wrong_tries: 9,
+                tries_left_before_delay: 0,
+                wait_secs: 3660,
+                tries_left_before_wipe: Some(3),
+            },
+            LockError::MustWait { wait_secs: 120 },
+            LockError::MustWait { wait_secs: 7200 },
+            LockError::Locked,
+            LockError::CurrentPinRequired,
+            LockError::WipeRequired,
+            LockError::WipeAfterOutOfRange { min: 5, max: 100 },
+            LockError::BiometricOff,
+            LockError::Storage("x".into()),
+            LockError::CorruptState("x".into()),
+            LockError::Hash("x".into()),
+        ];
+        for e in &errors {
+            for lang in Lang::ALL {
+                let m = e.message(lang);
+                assert!(!m.contains("pin.") && !m.contains('{'), "{e:?}: {m}");
+            }
+        }
+        assert_eq!(
+            errors[4].message(Lang::En),
+            "Wrong PIN. 1 more try before you have to wait. Received cards will be erased after 1 more wrong PIN."
+        );
+        assert_eq!(
+            errors[5].message(Lang::Zh),
+            "PIN 码错误。请在 1 小时 1 分钟后重试。再错 3 次将清除所有收到的名片。"
+        );
+        assert_eq!(
+            errors[6].message(Lang::En),
+            "Too many wrong PINs. Try again in 2 min."
+        );
     }
 }

@@ -3,6 +3,7 @@
 // (share.mjs) and the Node tests (tests/*.test.mjs) import this same file.
 
 import { FIELDS } from "./fields.mjs";
+import { STRINGS } from "./messages.mjs";
 
 export { FIELDS };
 
@@ -466,94 +467,10 @@ export function avatarSrc(avatar) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Words of the page, 中文 and English.
+// Words of the page, 中文 and English: the share.* rows of the one catalogue
+// (crates/livecard-i18n), generated into messages.mjs.
 
-export const STRINGS = {
-  zh: {
-    title: "名片",
-    loading: "正在加载名片…",
-    noscript: "此页面需要 JavaScript 来解密名片。",
-    invalid_link: "这个链接不完整或有误：找不到名片编号。请向对方要一个完整的链接。",
-    missing_secret: "链接缺少密钥（“#”后面的部分），无法解密名片。请向对方要完整的链接，或直接扫描二维码。",
-    bad_secret: "链接中的密钥已损坏（“#”后面应为 26 个字母或数字）。请向对方要完整的链接。",
-    wrong_secret: "无法解密这张名片：链接中的密钥不对，或名片主人已重置了分享链接。请向对方要新的链接。",
-    not_found: "找不到这张名片。它可能从未发布到此服务器，或链接有误。",
-    gone: "这张名片已被主人删除，不再提供。",
-    network: "网络错误，无法获取名片。请检查网络后重试。",
-    busy: "服务器繁忙，请稍后重试。",
-    server: "服务器出错，请稍后重试。",
-    bad_record: "服务器返回的名片数据无效。",
-    key_mismatch: "名片的签名密钥与链接不符，已拒绝显示。",
-    bad_signature: "名片的签名无效，可能被篡改，已拒绝显示。",
-    no_webcrypto: "此浏览器不支持解密所需的 Web Crypto，请换用新版浏览器打开。",
-    retry: "重试",
-    add_contact: "添加到通讯录",
-    get_app: "获取 livecard 应用",
-    get_app_hint: "安装应用后，这张名片会自动保持最新。",
-    verified: "签名已验证（Ed25519），内容已在本机解密；服务器看不到名片内容。",
-    unverified: "此浏览器无法验证签名；名片已用链接中的密钥解密并通过完整性校验（AES-GCM）。服务器看不到名片内容。",
-    version: "版本",
-    temp: "临时号码",
-    until: "有效至",
-    mobile: "手机",
-    phone: "电话",
-    fax: "传真",
-    email: "邮箱",
-    address: "地址",
-    website: "网站",
-    industry: "行业",
-    qq: "QQ",
-    wechat: "微信",
-    weibo: "微博",
-    aliwangwang: "阿里旺旺",
-    msn: "MSN",
-    dingtalk: "钉钉",
-    bulletin: "公告",
-    downloaded: "已生成联系人文件（.vcf），请用通讯录打开。",
-  },
-  en: {
-    title: "Business card",
-    loading: "Loading the card…",
-    noscript: "This page needs JavaScript to decrypt the card.",
-    invalid_link: "This link is incomplete or wrong: it has no card id. Ask the sender for the full link.",
-    missing_secret: "The link has no key (the part after “#”), so the card cannot be decrypted. Ask the sender for the full link, or scan their QR code.",
-    bad_secret: "The key in the link is damaged (after “#” there should be 26 letters and digits). Ask the sender for the full link.",
-    wrong_secret: "This card cannot be decrypted: the key in the link is wrong, or the owner has reset the share link. Ask the sender for a new link.",
-    not_found: "There is no such card. It was never published on this server, or the link is wrong.",
-    gone: "The owner has deleted this card; it is no longer shared.",
-    network: "Network error: the card could not be fetched. Check the connection and try again.",
-    busy: "The server is busy. Try again in a moment.",
-    server: "The server had a problem. Try again later.",
-    bad_record: "The server sent card data that is not valid.",
-    key_mismatch: "The card's signing key does not match the link; it is not shown.",
-    bad_signature: "The card's signature is not valid (it may have been tampered with); it is not shown.",
-    no_webcrypto: "This browser lacks the Web Crypto needed to decrypt the card. Open the link in a current browser.",
-    retry: "Try again",
-    add_contact: "Add to contacts",
-    get_app: "Get the livecard app",
-    get_app_hint: "With the app, this card keeps itself up to date.",
-    verified: "Signature verified (Ed25519); decrypted on this device. The server cannot read this card.",
-    unverified: "This browser cannot check signatures; the card was decrypted with the key in the link and passed the integrity check (AES-GCM). The server cannot read this card.",
-    version: "Version",
-    temp: "Temporary number",
-    until: "until",
-    mobile: "Mobile",
-    phone: "Phone",
-    fax: "Fax",
-    email: "Email",
-    address: "Address",
-    website: "Website",
-    industry: "Industry",
-    qq: "QQ",
-    wechat: "WeChat",
-    weibo: "Weibo",
-    aliwangwang: "AliWangwang",
-    msn: "MSN",
-    dingtalk: "DingTalk",
-    bulletin: "Bulletin",
-    downloaded: "A contact file (.vcf) was made; open it with your contacts app.",
-  },
-};
+export { STRINGS };
 
 /** "zh" for any Chinese browser language (zh, zh-CN, zh-TW, zh-Hans…), else "en". */
 export function pickLanguage(languages) {

@@ -1,7 +1,7 @@
-// The UI's share of the one catalogue (crates/livecard-core/src/i18n.rs and the field table
+// Error kinds and field labels from the one catalogue (crates/livecard-i18n and the field table
 // of livecard-format), generated into ../generated/messages.json by
-// src-tauri/tests/ipc_types.rs: error kinds and field labels in zh and en, the same words
-// Rust renders. Error kinds are rendered here at display time, in the user's language.
+// crates/livecard-i18n/tests/generated.rs: the same words Rust renders. Error kinds are
+// rendered here at display time, in the user's language.
 import messages from '../generated/messages.json';
 import { ApiError, type ErrorKind } from '../api/ipc';
 import type { Locale } from './index.svelte';

@@ -1,19 +1,15 @@
-// i18n: two dictionaries, a reactive current locale that follows navigator.language unless
-// the user picked one in settings.
-import { en, type MessageKey } from './en';
-import { zh } from './zh';
-import { FIELDS } from '../generated/fields';
-
-/** `field.KEY` of a field the dictionaries do not name: its label from the field table. */
-function tableLabel(loc: Locale, key: string): string | undefined {
-  const row = FIELDS.find((f) => `field.${f.key}` === key);
-  return row ? (loc === 'zh' ? row.label_zh : row.label_en) : undefined;
-}
+// i18n: the one catalogue's words (crates/livecard-i18n, generated into
+// ../generated/messages.json with the field table's labels: zh and en for every key), a
+// reactive current locale that follows navigator.language unless the user picked one in
+// settings.
+import messages from '../generated/messages.json';
 
 export type Locale = 'zh' | 'en';
-export type { MessageKey };
+/** Every key of the catalogue. */
+export type MessageKey = keyof typeof messages.en;
 
-const dictionaries: Record<Locale, Record<MessageKey, string>> = { en, zh };
+const en: Record<MessageKey, string> = messages.en;
+const dictionaries: Record<Locale, Record<MessageKey, string>> = { en, zh: messages.zh };
 
 /** The locale for a browser language tag: Chinese of any region → zh, anything else → en. */
 export function localeFor(tag: string | undefined | null): Locale {
@@ -40,7 +36,7 @@ export function locale(): Locale {
 
 /** Translate `key`, filling `{name}` placeholders from `params`. */
 export function format(loc: Locale, key: MessageKey, params?: Record<string, string | number>): string {
-  const s = dictionaries[loc][key] ?? en[key] ?? tableLabel(loc, key) ?? key;
+  const s = dictionaries[loc][key] ?? en[key] ?? key;
   if (!params) return s;
   return s.replace(/\{(\w+)\}/g, (m, name: string) =>
     name in params ? String(params[name]) : m,
