@@ -4,24 +4,11 @@
 //! rewrite them.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use livecard_i18n::{Lang, MESSAGES};
 
 fn check(rel: &str, want: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(rel);
-    if std::env::var_os("LIVECARD_REGENERATE").is_some() {
-        std::fs::write(&path, want).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-        return;
-    }
-    let have = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        have == want,
-        "{rel} is not what the catalogue generates; run \
-         `LIVECARD_REGENERATE=1 cargo test -p livecard-i18n --test generated`"
-    );
+    livecard_testkit::check_generated(rel, want, "cargo test -p livecard-i18n --test generated");
 }
 
 fn pick(lang: Lang, en: &'static str, zh: &'static str) -> &'static str {
