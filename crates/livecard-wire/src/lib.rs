@@ -18,6 +18,7 @@
 //!   inbox ([`InboxRegister`], [`InboxSend`], [`InboxTake`], … and their signed messages).
 //! - The byte encodings: [`base32_encode`] / [`base32_decode`] and base64url without padding
 //!   ([`b64url_encode`] / [`b64url_decode`]).
+//! - [`records`]: the binary sync answer (`Accept: application/vnd.livecard.records`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -26,6 +27,9 @@ use base64::Engine;
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
+
+pub mod records;
+pub use records::{accepts_records, is_records_media_type, RECORDS_MEDIA_TYPE};
 
 /// Protocol name, sent by `GET /v1/info`.
 pub const PROTOCOL: &str = "livecard-v1";
