@@ -172,7 +172,7 @@ impl Address {
 }
 
 pub use crate::fields::Field;
-use crate::fields::{Check, Kind, Length, Slot};
+use crate::fields::{Check, Kind, Length, Slot, FIELDS};
 
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -272,7 +272,16 @@ impl FromStr for Region {
     }
 }
 
-/// Parse a phone number typed by a person; E.164 on success.
+/// Parse a phone number typed by a person; E.164 on success, an extension kept after it as
+/// `;ext=N` (the RFC 3966 tail vCard import keeps too: E.164 itself has no extension, and
+/// dropping it would lose digits the user typed).
+///
+/// Storage decision (issue 14 item 1, "stored as entered"): a valid number is kept in this
+/// canonical form — every digit the user entered, nothing lost — because tel:/sms: actions,
+/// vCard export, duplicate detection, search by digits and other clients read it; how it was
+/// spaced is not kept, since [`format_phone`] shows it formatted for the viewer's region
+/// anyway. A number that does not parse is refused when typed and kept exactly as written
+/// when read from a file ([`normalize_phone_lenient`]).
 pub fn normalize_phone(field: Field, value: &str, region: Region) -> Result<String, FieldError> {
     let v = value.trim();
     if v.is_empty() {
@@ -280,7 +289,11 @@ pub fn normalize_phone(field: Field, value: &str, region: Region) -> Result<Stri
     }
     match phonenumber::parse(Some(region.0), v) {
         Ok(n) if phonenumber::is_valid(&n) => {
-            Ok(n.format().mode(phonenumber::Mode::E164).to_string())
+            let e164 = n.format().mode(phonenumber::Mode::E164).to_string();
+            Ok(match n.extension().map(ToString::to_string) {
+                Some(ext) if !ext.is_empty() => format!("{e164};ext={ext}"),
+                _ => e164,
+            })
         }
         Ok(_) => Err(FieldError::new(
             field,
@@ -296,6 +309,46 @@ pub fn normalize_phone(field: Field, value: &str, region: Region) -> Result<Stri
 /// Parse a phone number from an outside file: E.164 when valid, else the trimmed original.
 pub fn normalize_phone_lenient(value: &str, region: Region) -> String {
     normalize_phone(Field::Phone, value, region).unwrap_or_else(|_| value.trim().to_string())
+}
+
+/// How a person reads a stored number: a number of the viewer's region in its national
+/// format ("138 0013 8000", "010 6552 9988"), any other in international format
+/// ("+1 650-253-0000"), an extension after it ("… ext. 12"). A value that is not a valid
+/// number in international form (kept as written from a file) is shown as stored. Only for
+/// display: what is stored, dialled and exported stays the canonical value.
+pub fn format_phone(stored: &str, viewer: Region) -> String {
+    let v = stored.trim();
+    // Only the stored form (E.164, maybe `;ext=N`): the parser would also pick a number out
+    // of free text kept from a file, which must be shown as it was written.
+    if !is_stored_number(v) {
+        return stored.to_string();
+    }
+    // The parser reads an extension written as text ("… ext. 12"), not the `;ext=` tail.
+    match phonenumber::parse(None, v.replacen(";ext=", " ext. ", 1)) {
+        Ok(n) if phonenumber::is_valid(&n) => {
+            let mode = if n.country().id() == Some(viewer.0) {
+                phonenumber::Mode::National
+            } else {
+                phonenumber::Mode::International
+            };
+            n.format().mode(mode).to_string()
+        }
+        _ => stored.to_string(),
+    }
+}
+
+/// `+` and 2 to 15 digits, maybe `;ext=` and 1 to 10 digits: what [`normalize_phone`] stores.
+fn is_stored_number(v: &str) -> bool {
+    let (number, ext) = match v.split_once(";ext=") {
+        Some((n, e)) => (n, Some(e)),
+        None => (v, None),
+    };
+    let digits =
+        |s: &str, max: usize| (1..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+    number
+        .strip_prefix('+')
+        .is_some_and(|d| d.len() >= 2 && digits(d, 15))
+        && ext.is_none_or(|e| digits(e, 10))
 }
 
 /// Check an email address typed by a person.
@@ -510,6 +563,28 @@ impl Card {
             Slot::Time => self.temp_until.iter().map(|t| t.to_rfc3339()).collect(),
         };
         out.retain(|v| !v.trim().is_empty());
+        out
+    }
+
+    /// Every phone-kind field of the table that has a value, as [`format_phone`] shows it in
+    /// `viewer`'s region, by key: `{"mobile": ["138 0013 8000"], "temp_number": [...]}`.
+    /// Lists keep their indexes (`phones_shown["mobile"][i]` is `mobile[i]` formatted).
+    pub fn phones_shown(&self, viewer: Region) -> BTreeMap<String, Vec<String>> {
+        let mut out = BTreeMap::new();
+        for spec in FIELDS.iter().filter(|s| s.kind == Kind::Phone) {
+            let values: Vec<String> = match spec.slot {
+                Slot::List(get, _) => get(self).iter().map(|v| format_phone(v, viewer)).collect(),
+                _ => self
+                    .text(spec.field)
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| format_phone(v, viewer))
+                    .into_iter()
+                    .collect(),
+            };
+            if !values.is_empty() {
+                out.insert(spec.key().to_string(), values);
+            }
+        }
         out
     }
 
@@ -862,6 +937,86 @@ mod tests {
         assert_eq!(c.mobile.len(), 2);
         c.set(Field::Mobile, "13900139000", cn()).unwrap();
         assert_eq!(c.mobile, vec!["+8613900139000"]);
+    }
+
+    #[test]
+    fn numbers_show_national_in_their_region_and_international_elsewhere() {
+        let us: Region = "US".parse().unwrap();
+        let hk: Region = "HK".parse().unwrap();
+        let de: Region = "DE".parse().unwrap();
+        // CN mobile and Beijing landline, seen from CN and from elsewhere.
+        assert_eq!(format_phone("+8613800138000", cn()), "138 0013 8000");
+        assert_eq!(format_phone("+861065529988", cn()), "010 6552 9988");
+        assert_eq!(format_phone("+8613800138000", us), "+86 138 0013 8000");
+        assert_eq!(format_phone("+861065529988", de), "+86 10 6552 9988");
+        // Hong Kong, the US and Germany, at home and from CN.
+        assert_eq!(format_phone("+85221234567", hk), "2123 4567");
+        assert_eq!(format_phone("+85221234567", cn()), "+852 2123 4567");
+        assert_eq!(format_phone("+16502530000", us), "(650) 253-0000");
+        assert_eq!(format_phone("+16502530000", cn()), "+1 650-253-0000");
+        assert_eq!(format_phone("+4930123456", de), "030 123456");
+        assert_eq!(format_phone("+4930123456", cn()), "+49 30 123456");
+        // What a user typed in either form reads back the same once stored.
+        let typed = normalize_phone(Field::Mobile, "138-0013-8000", cn()).unwrap();
+        assert_eq!(format_phone(&typed, cn()), "138 0013 8000");
+    }
+
+    #[test]
+    fn an_extension_is_stored_and_shown() {
+        let us: Region = "US".parse().unwrap();
+        let stored = normalize_phone(Field::Phone, "+1 650 253 0000 ext. 123", cn()).unwrap();
+        assert_eq!(
+            stored, "+16502530000;ext=123",
+            "the extension's digits are kept"
+        );
+        assert_eq!(format_phone(&stored, cn()), "+1 650-253-0000 ext. 123");
+        assert_eq!(format_phone(&stored, us), "(650) 253-0000 ext. 123");
+        // Stored again from what is shown: the same value.
+        assert_eq!(
+            normalize_phone(Field::Phone, &format_phone(&stored, cn()), cn()).unwrap(),
+            stored
+        );
+    }
+
+    #[test]
+    fn a_number_that_does_not_parse_is_shown_as_stored() {
+        for stored in [
+            "12345",
+            "call the front desk",
+            "+86 12",
+            "+",
+            "",
+            "  ",
+            "138 0013 8000",
+            "+86 138 0013 8000 <b>",
+            "+8613800138000;ext=",
+        ] {
+            assert_eq!(format_phone(stored, cn()), stored);
+        }
+        // Kept as written from a file, shown as written.
+        let kept = normalize_phone_lenient("ask for Li: 8000", cn());
+        assert_eq!(format_phone(&kept, cn()), "ask for Li: 8000");
+    }
+
+    #[test]
+    fn phones_shown_keeps_indexes_and_covers_every_phone_field() {
+        let mut c = Card::default();
+        c.set(Field::Mobile, "13800138000", cn()).unwrap();
+        c.add(Field::Mobile, "+1 650 253 0000", cn()).unwrap();
+        c.mobile.push("not a number".into());
+        c.set(Field::Fax, "010 6552 9988", cn()).unwrap();
+        c.set(Field::TempNumber, "13700137000", cn()).unwrap();
+        c.set(Field::Email, "a@b.example", cn()).unwrap();
+        let shown = c.phones_shown(cn());
+        assert_eq!(
+            shown["mobile"],
+            ["138 0013 8000", "+1 650-253-0000", "not a number"]
+        );
+        assert_eq!(shown["fax"], ["010 6552 9988"]);
+        assert_eq!(shown["temp_number"], ["137 0013 7000"]);
+        assert!(!shown.contains_key("phone") && !shown.contains_key("email"));
+        // Stored values are untouched.
+        assert_eq!(c.mobile[0], "+8613800138000");
     }
 
     #[test]
