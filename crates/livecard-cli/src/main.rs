@@ -2,6 +2,7 @@
 //! API the app uses. Commands, flags and JSON shapes are a contract: see README.md beside this
 //! crate.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -987,8 +988,9 @@ fn print_fields(json: bool) -> Result<()> {
     Ok(())
 }
 
-/// Bilingual label + value lines for every non-empty field, in the field table's order.
-fn card_lines(card: &Card) -> Vec<(String, String)> {
+/// Bilingual label + value lines for every non-empty field, in the field table's order;
+/// phone numbers as the core formats them for the user's region (`display`).
+fn card_lines(card: &Card, display: &BTreeMap<String, Vec<String>>) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = Vec::new();
     for s in &livecard_format::fields::FIELDS {
         let values = match s.field {
@@ -997,9 +999,14 @@ fn card_lines(card: &Card) -> Vec<(String, String)> {
             Field::Family | Field::Given | Field::TempUntil => continue,
             Field::TempNumber if !card.temp_number.is_empty() => {
                 let until = card.temp_until.map(|t| t.to_rfc3339()).unwrap_or_default();
-                vec![format!("{} (until/至 {until})", card.temp_number)]
+                let shown = display.get(s.key()).and_then(|v| v.first());
+                let number = shown.unwrap_or(&card.temp_number);
+                vec![format!("{number} (until/至 {until})")]
             }
-            f => card.values(f),
+            f => match display.get(s.key()) {
+                Some(shown) => shown.clone(),
+                None => card.values(f),
+            },
         };
         for value in values.into_iter().filter(|x| !x.trim().is_empty()) {
             v.push((s.label_both(), value));
@@ -1008,12 +1015,16 @@ fn card_lines(card: &Card) -> Vec<(String, String)> {
     v
 }
 
-fn print_lines(head: &[(&str, String)], card: &Card) -> Result<()> {
+fn print_lines(
+    head: &[(&str, String)],
+    card: &Card,
+    display: &BTreeMap<String, Vec<String>>,
+) -> Result<()> {
     let mut out = std::io::stdout().lock();
     for (k, v) in head
         .iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
-        .chain(card_lines(card))
+        .chain(card_lines(card, display))
     {
         writeln!(out, "{k}: {v}")?;
     }
@@ -1027,6 +1038,7 @@ fn print_own(own: &OwnCard) -> Result<()> {
             ("版本 Version", own.version.to_string()),
         ],
         &own.card,
+        &own.display,
     )
 }
 
@@ -1045,5 +1057,5 @@ fn print_received(c: &ReceivedCard) -> Result<()> {
     if !c.notes.is_empty() {
         head.push(("备注 Notes", c.notes.clone()));
     }
-    print_lines(&head, &c.card)
+    print_lines(&head, &c.card, &c.display)
 }

@@ -117,7 +117,7 @@ fn me_edit_show_vcf_and_errors() {
     let out = livecard(dir, &["me", "show"]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("姓名 Name: 张三丰"), "{text}");
-    assert!(text.contains("手机 Mobile: +8613500135000"), "{text}");
+    assert!(text.contains("手机 Mobile: 135 0013 5000"), "{text}");
 
     // vCard out.
     let vcf = dir.join("me.vcf");

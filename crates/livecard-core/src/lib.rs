@@ -135,16 +135,18 @@ impl Core {
     /// All own cards, the default first.
     pub async fn own_cards(&self) -> Result<Vec<OwnCard>> {
         let db = self.unlocked().await?;
-        db.list_own().await
+        let own = db.list_own().await?;
+        Ok(own.into_iter().map(|c| c.shown_in(self.region)).collect())
     }
 
     /// The own card `id`, or the default one.
     pub async fn own_card(&self, id: Option<&str>) -> Result<OwnCard> {
         let db = self.unlocked().await?;
-        match id {
-            Some(id) => db.get_own(id).await,
-            None => db.default_own().await?.ok_or(CoreError::NoOwnCard),
-        }
+        let own = match id {
+            Some(id) => db.get_own(id).await?,
+            None => db.default_own().await?.ok_or(CoreError::NoOwnCard)?,
+        };
+        Ok(own.shown_in(self.region))
     }
 
     /// Applies `edits` to the own card `id` (or the default one, created if there is none
@@ -165,7 +167,7 @@ impl Core {
             None => db.create_own(card).await?,
         };
         self.after_own_edit(db, before, &own).await?;
-        Ok(own)
+        Ok(own.shown_in(self.region))
     }
 
     /// Creates another own card from `edits` (the first own card becomes the default).
@@ -173,7 +175,7 @@ impl Core {
         let db = self.unlocked().await?;
         let mut card = Card::default();
         apply_edits(&mut card, edits, self.region)?;
-        db.create_own(card).await
+        Ok(db.create_own(card).await?.shown_in(self.region))
     }
 
     /// Replaces the own card `id` (or the default, created if none) with the first card of a
@@ -206,7 +208,7 @@ impl Core {
             None => db.create_own(first.card).await?,
         };
         self.after_own_edit(db, before, &own).await?;
-        Ok((own, warnings))
+        Ok((own.shown_in(self.region), warnings))
     }
 
     /// The own card as vCard 4.0 text.
@@ -219,12 +221,12 @@ impl Core {
     /// industry).
     pub async fn seed_own_from(&self, received_id: &str) -> Result<OwnCard> {
         let db = self.unlocked().await?;
-        db.seed_own_from(received_id).await
+        Ok(db.seed_own_from(received_id).await?.shown_in(self.region))
     }
 
     pub async fn set_default_own(&self, id: &str) -> Result<OwnCard> {
         let db = self.unlocked().await?;
-        db.set_default_own(id).await
+        Ok(db.set_default_own(id).await?.shown_in(self.region))
     }
 
     pub async fn delete_own(&self, id: &str) -> Result<()> {
@@ -286,7 +288,8 @@ impl Core {
     /// Every received card, full, in the given order.
     pub async fn list(&self, sort: Sort) -> Result<Vec<ReceivedCard>> {
         let db = self.unlocked().await?;
-        db.list_received(sort).await
+        let cards = db.list_received(sort).await?;
+        Ok(cards.into_iter().map(|c| c.shown_in(self.region)).collect())
     }
 
     /// Every received card as the list shows it (fast: from the in-memory index).
@@ -304,7 +307,7 @@ impl Core {
     /// A received card, without marking it seen.
     pub async fn get(&self, id: &str) -> Result<ReceivedCard> {
         let db = self.unlocked().await?;
-        db.get_received(id).await
+        Ok(db.get_received(id).await?.shown_in(self.region))
     }
 
     /// Opens a received card: refreshes it from its server when that answers (a conditional
@@ -314,7 +317,7 @@ impl Core {
     pub async fn open_card(&self, id: &str) -> Result<ReceivedCard> {
         let db = self.unlocked().await?;
         self.refresh_or_cached(id).await?;
-        db.open_received(id).await
+        Ok(db.open_received(id).await?.shown_in(self.region))
     }
 
     /// Every received card as one vCard 4.0 file, in name order.
@@ -326,17 +329,17 @@ impl Core {
 
     pub async fn set_notes(&self, id: &str, notes: &str) -> Result<ReceivedCard> {
         let db = self.unlocked().await?;
-        db.set_notes(id, notes).await
+        Ok(db.set_notes(id, notes).await?.shown_in(self.region))
     }
 
     pub async fn add_tags(&self, id: &str, tags: &[String]) -> Result<ReceivedCard> {
         let db = self.unlocked().await?;
-        db.add_tags(id, tags).await
+        Ok(db.add_tags(id, tags).await?.shown_in(self.region))
     }
 
     pub async fn remove_tags(&self, id: &str, tags: &[String]) -> Result<ReceivedCard> {
         let db = self.unlocked().await?;
-        db.remove_tags(id, tags).await
+        Ok(db.remove_tags(id, tags).await?.shown_in(self.region))
     }
 
     pub async fn delete(&self, id: &str) -> Result<()> {

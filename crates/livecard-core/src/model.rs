@@ -1,17 +1,18 @@
 //! The records the core hands out. JSON shapes are part of the CLI contract
 //! (see crates/livecard-cli/README.md).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use livecard_format::{Card, Field};
+use livecard_format::{Card, Field, Region};
 use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
 
 /// One of the user's own cards. JSON: the card's fields flat (as in `Card`), plus `id`,
-/// `version`, `default`, `created_at`, `updated_at`.
+/// `version`, `default`, `created_at`, `updated_at`, `display`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OwnCard {
     pub id: String,
@@ -24,6 +25,22 @@ pub struct OwnCard {
     pub updated_at: DateTime<Utc>,
     #[serde(flatten)]
     pub card: Card,
+    /// The card's phone numbers as a person reads them in the user's region, by field key and
+    /// index for index with the card's lists (`{"mobile": ["138 0013 8000"]}`: national format
+    /// for numbers of that region, international for others, a value that is not a number as
+    /// stored; `Card::phones_shown`). For display only: the card's own fields keep the stored
+    /// value (E.164), which actions, vCard and `--json` consumers read. Filled by every `Core`
+    /// method that returns this record.
+    #[serde(default)]
+    pub display: BTreeMap<String, Vec<String>>,
+}
+
+impl OwnCard {
+    /// Fills [`OwnCard::display`] for a viewer in `region`.
+    pub(crate) fn shown_in(mut self, region: Region) -> Self {
+        self.display = self.card.phones_shown(region);
+        self
+    }
 }
 
 /// Where a received card came from.
@@ -138,6 +155,22 @@ pub struct ReceivedCard {
     pub tags: Vec<String>,
     /// The owner's fields.
     pub card: Card,
+    /// The card's phone numbers as a person reads them in the user's region, by field key and
+    /// index for index with the card's lists (`{"mobile": ["138 0013 8000"]}`: national format
+    /// for numbers of that region, international for others, a value that is not a number as
+    /// stored; `Card::phones_shown`). For display only: the card's own fields keep the stored
+    /// value (E.164), which actions, vCard and `--json` consumers read. Filled by every `Core`
+    /// method that returns this record.
+    #[serde(default)]
+    pub display: BTreeMap<String, Vec<String>>,
+}
+
+impl ReceivedCard {
+    /// Fills [`ReceivedCard::display`] for a viewer in `region`.
+    pub(crate) fn shown_in(mut self, region: Region) -> Self {
+        self.display = self.card.phones_shown(region);
+        self
+    }
 }
 
 /// What the list and search results show of a received card.

@@ -746,7 +746,7 @@ impl Core {
     /// [`Core::refresh`] to update it from the server.
     pub async fn open_cached(&self, id: &str) -> Result<ReceivedCard> {
         let db = self.unlocked().await?;
-        db.open_received(id).await
+        Ok(db.open_received(id).await?.shown_in(self.region))
     }
 
     /// Refreshes one received card with a conditional GET (If-None-Match: its version; an
@@ -837,7 +837,7 @@ impl Core {
     pub async fn open_with_changes(&self, id: &str) -> Result<OpenedCard> {
         let db = self.unlocked().await?;
         let refresh = self.refresh_or_cached(id).await?;
-        let card = db.open_received(id).await?;
+        let card = db.open_received(id).await?.shown_in(self.region);
         Ok(OpenedCard {
             changes: self.changes(id).await?,
             partial: self.is_partial(id).await?,

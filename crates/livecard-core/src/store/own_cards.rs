@@ -17,6 +17,7 @@ fn own_from_row(row: &SqliteRow) -> Result<OwnCard> {
         created_at: from_ms(row.try_get("created_at")?),
         updated_at: from_ms(row.try_get("updated_at")?),
         card,
+        display: Default::default(),
         id,
     })
 }
