@@ -60,7 +60,8 @@ fn show_prints_numbers_formatted_for_the_users_region_and_json_keeps_e164() {
     assert!(!shown.contains("+8613800138000"), "{shown}");
 
     // The JSON contract: stored values as before, `display` added.
-    let json: Value = serde_json::from_slice(&livecard(dir, &["me", "show", "--json"]).stdout).unwrap();
+    let json: Value =
+        serde_json::from_slice(&livecard(dir, &["me", "show", "--json"]).stdout).unwrap();
     assert_eq!(json["mobile"][0], "+8613800138000");
     assert_eq!(json["mobile"][1], "+16502530000");
     assert_eq!(json["temp_number"], "+8613700137000");
@@ -75,11 +76,20 @@ fn show_prints_numbers_formatted_for_the_users_region_and_json_keeps_e164() {
     // A received card: `open` prints the same way; a value that is no number as written.
     let file = dir.join("john.vcf");
     std::fs::write(&file, CARD).unwrap();
-    let id = text(dir, &["add", file.to_str().unwrap()]).trim().to_string();
+    let id = text(dir, &["add", file.to_str().unwrap()])
+        .trim()
+        .to_string();
     let opened = text(dir, &["open", &id]);
-    assert!(opened.contains("手机 Mobile: +1 650-253-0000\n"), "{opened}");
-    assert!(opened.contains("座机 Landline: 010 6552 9988 ext. 12\n"), "{opened}");
+    assert!(
+        opened.contains("手机 Mobile: +1 650-253-0000\n"),
+        "{opened}"
+    );
+    assert!(
+        opened.contains("座机 Landline: 010 6552 9988 ext. 12\n"),
+        "{opened}"
+    );
     assert!(opened.contains("座机 Landline: ask for John\n"), "{opened}");
-    let json: Value = serde_json::from_slice(&livecard(dir, &["open", &id, "--json"]).stdout).unwrap();
+    let json: Value =
+        serde_json::from_slice(&livecard(dir, &["open", &id, "--json"]).stdout).unwrap();
     assert_eq!(json["card"]["phone"][0], "+861065529988;ext=12");
 }

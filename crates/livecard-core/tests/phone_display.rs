@@ -44,19 +44,35 @@ async fn own_and_received_cards_carry_numbers_formatted_for_the_users_region() {
     assert_eq!(rc.source, Source::Vcf);
     assert_eq!(rc.card.phone, ["+16502530000;ext=12", "front desk"]);
     assert_eq!(rc.display["mobile"], ["138 0013 8000"]);
-    assert_eq!(rc.display["phone"], ["+1 650-253-0000 ext. 12", "front desk"]);
+    assert_eq!(
+        rc.display["phone"],
+        ["+1 650-253-0000 ext. 12", "front desk"]
+    );
     assert_eq!(core.open_card(id).await.unwrap().display, rc.display);
-    assert_eq!(core.list(Default::default()).await.unwrap()[0].display, rc.display);
+    assert_eq!(
+        core.list(Default::default()).await.unwrap()[0].display,
+        rc.display
+    );
     // The exported card round-trips with every digit.
-    let back = vcard::parse_vcards(core.export_vcf().await.unwrap().as_bytes(), Region::default()).unwrap();
+    let back = vcard::parse_vcards(
+        core.export_vcf().await.unwrap().as_bytes(),
+        Region::default(),
+    )
+    .unwrap();
     assert_eq!(back[0].card.phone, rc.card.phone);
     core.close().await;
 
     // The same data seen by a user in the US: the Chinese numbers become international.
     let us = Core::open(dir.path(), "US".parse().unwrap()).await.unwrap();
     let me = us.own_card(None).await.unwrap();
-    assert_eq!(me.display["mobile"], ["+86 138 0013 8000", "(650) 253-0000"]);
+    assert_eq!(
+        me.display["mobile"],
+        ["+86 138 0013 8000", "(650) 253-0000"]
+    );
     let rc = us.get(id).await.unwrap();
-    assert_eq!(rc.display["phone"], ["(650) 253-0000 ext. 12", "front desk"]);
+    assert_eq!(
+        rc.display["phone"],
+        ["(650) 253-0000 ext. 12", "front desk"]
+    );
     us.close().await;
 }
