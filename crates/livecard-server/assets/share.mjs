@@ -7,7 +7,21 @@ import {
   mailHref, openRecord, parseId, parseSecret, pickLanguage, telHref, vcardFileName, webHref,
 } from "./livecard.mjs";
 
-const lang = pickLanguage(navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language]);
+const languages = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
+const lang = pickLanguage(languages);
+// Phone numbers formatted for the viewer's region by phone.mjs (libphonenumber-js, ~120 KB,
+// cached for good like every asset). It loads while the card is fetched and decrypted; the
+// card is shown once both are done, and with the numbers as stored if it fails to load.
+const phoneLoad = import("./phone.mjs").then(
+  (m) => {
+    const region = m.viewerRegion(languages);
+    return (v) => m.formatPhone(v, region);
+  },
+  (e) => {
+    console.error(e);
+    return (v) => v;
+  },
+);
 const t = STRINGS[lang];
 const $ = (id) => document.getElementById(id);
 
@@ -62,7 +76,7 @@ function formatUntil(text) {
   }
 }
 
-function render(id, opened) {
+function render(id, opened, showPhone) {
   const { card, version, signature } = opened;
   const name = displayName(card);
   document.title = `${name} · ${t.title}`;
@@ -85,11 +99,11 @@ function render(id, opened) {
   list.replaceChildren();
   const temp = activeTempNumber(card, new Date());
   if (temp) {
-    addRow(list, `${t.temp} (${t.until} ${formatUntil(card.temp_until)})`, temp, telHref(temp), "temp");
+    addRow(list, `${t.temp} (${t.until} ${formatUntil(card.temp_until)})`, showPhone(temp), telHref(temp), "temp");
   }
-  for (const m of card.mobile) addRow(list, t.mobile, m, telHref(m));
-  for (const p of card.phone) addRow(list, t.phone, p, telHref(p));
-  for (const f of card.fax) addRow(list, t.fax, f, "");
+  for (const m of card.mobile) addRow(list, t.mobile, showPhone(m), telHref(m));
+  for (const p of card.phone) addRow(list, t.phone, showPhone(p), telHref(p));
+  for (const f of card.fax) addRow(list, t.fax, showPhone(f), "");
   for (const e of card.email) addRow(list, t.email, e, mailHref(e));
   for (const a of card.address) addRow(list, t.address, addressLine(a, lang), "");
   for (const w of card.website) addRow(list, t.website, w, webHref(w));
@@ -155,7 +169,8 @@ async function load() {
     return showStatus("error", "network", true);
   }
   try {
-    render(id, await openRecord(json, secret, id));
+    const opened = await openRecord(json, secret, id);
+    render(id, opened, await phoneLoad);
   } catch (e) {
     console.error(e);
     showStatus("error", e instanceof ShareError ? e.code : "bad_record", false);

@@ -152,6 +152,8 @@ async fn assets_are_this_builds_files_cached_for_good() {
     for (file, content_type) in [
         ("share.mjs", "text/javascript; charset=utf-8"),
         ("livecard.mjs", "text/javascript; charset=utf-8"),
+        ("phone.mjs", "text/javascript; charset=utf-8"),
+        ("libphonenumber.mjs", "text/javascript; charset=utf-8"),
         ("share.css", "text/css; charset=utf-8"),
     ] {
         let url = format!("{}/s/{}/{file}", server.base, asset_version());

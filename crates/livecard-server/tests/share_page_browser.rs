@@ -366,11 +366,13 @@ async fn share_link_decrypts_in_chromium_and_its_vcf_reads_back() {
     );
     let fields = client.find(Locator::Css("#fields")).await.expect("#fields");
     let fields_text = fields.text().await.expect("fields text");
+    // Numbers formatted for the viewer's region (zh-CN: national, assets/phone.mjs); the
+    // tel: link and the .vcf keep the stored E.164.
     for want in [
         "手机",
-        "+8613800138000",
+        "138 0013 8000",
         "临时号码",
-        "+8613900139000",
+        "139 0013 9000",
         "微信",
         "zhangsanfeng",
         "湖北省",
@@ -384,7 +386,7 @@ async fn share_link_decrypts_in_chromium_and_its_vcf_reads_back() {
         .find(Locator::Css("#fields a[href='tel:+8613800138000']"))
         .await
         .expect("mobile as a tel: link");
-    assert_eq!(tel.text().await.expect("tel text"), "+8613800138000");
+    assert_eq!(tel.text().await.expect("tel text"), "138 0013 8000");
     let note = client
         .find(Locator::Css("#verify-note"))
         .await
@@ -466,7 +468,14 @@ async fn share_link_decrypts_in_chromium_and_its_vcf_reads_back() {
     assert_eq!(add.text().await.expect("button text"), "Add to contacts");
     let fields = client.find(Locator::Css("#fields")).await.expect("#fields");
     let fields_text = fields.text().await.expect("fields text");
-    for want in ["Mobile", "Temporary number", "WeChat", "Email"] {
+    // en-US: a Chinese number in international format.
+    for want in [
+        "Mobile",
+        "+86 138 0013 8000",
+        "Temporary number",
+        "WeChat",
+        "Email",
+    ] {
         assert!(
             fields_text.contains(want),
             "{want:?} not shown in:\n{fields_text}"
