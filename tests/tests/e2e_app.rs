@@ -649,7 +649,8 @@ async fn tour(theme: &str) {
     // My card shows it, the number normalised by the core, published on save: the QR (an
     // SVG made by the core) of a share link on our server.
     app.wait_text("me-name", "张三丰").await;
-    app.wait_text("me-card", "+8613800138000").await;
+    // Stored as E.164, shown formatted for the user's region by the core (`display`).
+    app.wait_text("me-card", "138 0013 8000").await;
     app.wait_text("me-work", "武当派").await;
     let qr = app.by_id("me-qr").await;
     let my_link = qr
@@ -763,7 +764,7 @@ async fn tour(theme: &str) {
     app.click("card-row").await;
     app.wait_text("detail-name", "张三丰").await;
     app.wait_text("detail", "zsf@wudang.example").await;
-    app.wait_text("detail", "+8613800138000").await;
+    app.wait_text("detail", "138 0013 8000").await;
     app.type_into("notes", "Met at the tea expo").await;
     app.type_into("new-tag", "expo").await;
     app.click("add-tag").await;
@@ -779,7 +780,7 @@ async fn tour(theme: &str) {
     // 李四's live card: synced, with the actions livecard-actions built for each field.
     open_lisi(&app).await;
     app.wait_text("detail-sync", "Synced").await;
-    app.wait_text("detail-actions", "+8613800138000").await;
+    app.wait_text("detail-actions", "138 0013 8000").await;
     for kind in [
         "call", "sms", "copy", "email", "open_app", "open_web", "map",
     ] {
@@ -808,11 +809,11 @@ async fn tour(theme: &str) {
     lisi.publish();
     app.click("tab-cards").await;
     open_lisi(&app).await;
-    app.wait_text("detail-actions", "+8613900139000").await;
+    app.wait_text("detail-actions", "139 0013 9000").await;
     app.wait_text("detail-changed", "Changed").await;
     app.wait_text("detail-history", "+8613800138000").await;
     app.wait_text("detail-history", "+8613900139000").await;
-    app.wait_text("detail-temp", "+8613700137000").await;
+    app.wait_text("detail-temp", "137 0013 7000").await;
     app.screenshot(&format!("13-detail-changed-{theme}")).await;
     let history = app.by_id("detail-history").await;
     app.scroll_to(&history).await;
@@ -853,7 +854,7 @@ async fn tour(theme: &str) {
         .expect("feed the trace");
     // The valid temporary number is the one a gesture dials.
     assert_eq!(hit, json!("lift_up tel:+8613700137000"), "{hit}");
-    app.wait_text("gesture-countdown", "+8613700137000").await;
+    app.wait_text("gesture-countdown", "137 0013 7000").await;
     app.screenshot(&format!("14-gesture-countdown-{theme}"))
         .await;
     app.click("gesture-cancel").await;
@@ -878,7 +879,7 @@ async fn tour(theme: &str) {
     app.screenshot(&format!("15-my-card-waiting-{theme}")).await;
     open_lisi(&app).await;
     app.wait_text("detail-offline", "Offline").await;
-    app.wait_text("detail-actions", "+8613900139000").await;
+    app.wait_text("detail-actions", "139 0013 9000").await;
     app.screenshot(&format!("16-detail-offline-{theme}")).await;
     app.close().await;
 }
