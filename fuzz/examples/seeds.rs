@@ -287,6 +287,26 @@ fn main() -> Res<()> {
         truncated: true,
     };
     write("sync_json", "sync-response", &json(&sync))?;
+
+    // --- sync_records (the binary sync answer and compact record plaintexts)
+    write("sync_records", "answer", &sync.to_records())?;
+    write(
+        "sync_records",
+        "answer-empty",
+        &SyncResponse::default().to_records(),
+    )?;
+    let compact_sealed = SyncResponse {
+        changed: vec![crypto::seal(&cards[0], &keys, &secret, 6)?],
+        ..SyncResponse::default()
+    };
+    write("sync_records", "answer-compact", &compact_sealed.to_records())?;
+    for (i, card) in cards.iter().enumerate() {
+        write(
+            "sync_records",
+            &format!("plaintext-{i}"),
+            &exchange::record_plaintext(card),
+        )?;
+    }
     write(
         "sync_json",
         "sync-response-empty",

@@ -9,7 +9,9 @@
 //! - Key: `HKDF-SHA256(ikm = share secret (16 bytes), salt = ASCII id, info = "livecard v1
 //!   card")` → 32 bytes → AES-256-GCM.
 //! - Nonce: 12 random bytes. AAD: `ASCII(id) || u64be(version)`.
-//! - Plaintext: the card as compact JSON (keys sorted, empty strings/arrays/objects left out).
+//! - Plaintext: the card as compact JSON (keys sorted, empty strings/arrays/objects left out),
+//!   or — what [`seal`] writes when it is lossless — `0xC1` + the compact binary card
+//!   (`exchange::record_plaintext`); [`open`] reads both.
 //! - Signature: Ed25519 over [`crate::wire::record_signing_message`].
 
 use std::fmt;
@@ -179,7 +181,9 @@ fn is_empty(v: &serde_json::Value) -> bool {
     }
 }
 
-/// Encrypts and signs `card` as `version` with a random nonce.
+/// Encrypts and signs `card` as `version` with a random nonce. The plaintext is the compact
+/// binary card when that reads back exactly, else compact JSON
+/// ([`crate::exchange::record_plaintext`]).
 pub fn seal(
     card: &Card,
     keys: &CardKeys,
@@ -188,10 +192,17 @@ pub fn seal(
 ) -> Result<SealedRecord, RecordError> {
     let mut nonce = [0u8; NONCE_BYTES];
     OsRng.fill_bytes(&mut nonce);
-    seal_with_nonce(card, keys, secret, version, nonce)
+    seal_plaintext(
+        &crate::exchange::record_plaintext(card),
+        keys,
+        secret,
+        version,
+        nonce,
+    )
 }
 
-/// [`seal`] with a given nonce. Only for test vectors: a nonce must never repeat under one key.
+/// Seals `card`'s compact JSON plaintext ([`card_plaintext`]) with a given nonce. Only for
+/// test vectors (the v1 JSON ones): a nonce must never repeat under one key.
 pub fn seal_with_nonce(
     card: &Card,
     keys: &CardKeys,
@@ -254,10 +265,11 @@ pub fn open_plaintext(record: &SealedRecord, secret: &ShareSecret) -> Result<Vec
         .map_err(|_| RecordError::DecryptFailed)
 }
 
-/// Verifies and decrypts `record` into a card.
+/// Verifies and decrypts `record` into a card; the plaintext may be compact JSON or the
+/// compact binary card ([`crate::exchange::parse_record_plaintext`]).
 pub fn open(record: &SealedRecord, secret: &ShareSecret) -> Result<Card, RecordError> {
     let plaintext = Zeroizing::new(open_plaintext(record, secret)?);
-    serde_json::from_slice(&plaintext).map_err(|e| RecordError::BadPlaintext(e.to_string()))
+    crate::exchange::parse_record_plaintext(&plaintext).map_err(RecordError::BadPlaintext)
 }
 
 /// A signed deletion of the card of `keys` as `version` (higher than the last published one).

@@ -28,6 +28,7 @@ macro_rules! field_enum {
         /// The user fields, by the names the CLI and JSON use, in display order.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         pub enum Field {
             $($variant),*
         }
@@ -559,7 +560,8 @@ pub fn by_compact(code: u8) -> Option<&'static FieldSpec> {
 
 /// The table as the JSON `livecard fields --json` prints and the app and share page read:
 /// `[{"key","kind","multi","vcard","impp","impp_scheme","label_zh","label_en","aliases",
-/// "drop_rank","action","link","max_chars"}]`, in display order.
+/// "drop_rank","action","link","max_chars","compact"}]`, in display order (`compact`: the
+/// field's code in the compact binary card, which the share page decodes).
 pub fn table_json() -> serde_json::Value {
     let limits = crate::Limits::DEFAULT;
     serde_json::Value::Array(
@@ -583,6 +585,7 @@ pub fn table_json() -> serde_json::Value {
                         Length::Text => limits.text_chars,
                         Length::Bulletin => limits.bulletin_chars,
                     },
+                    "compact": s.compact,
                 })
             })
             .collect(),
@@ -630,6 +633,8 @@ mod tests {
             );
             assert!(!s.vcard.is_empty(), "{}", s.key());
             assert!(s.compact != 0, "{}", s.key());
+            // 0x7F is the inbox key's entry in the compact form (exchange::INBOX_CODE).
+            assert!(s.compact != 0x7F, "{}", s.key());
             assert_eq!(
                 serde_json::to_value(s.field).unwrap(),
                 serde_json::json!(s.key())

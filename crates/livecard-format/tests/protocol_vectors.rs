@@ -234,11 +234,87 @@ fn inbox_vector(v0: &Value) -> Value {
     })
 }
 
+/// The compact binary plaintext (PROTOCOL.md §3 "Plaintext"): each input card, and one with
+/// every field, an avatar and an inbox key, sealed with `0xC1 || compact card` under its
+/// vector's key and secret with nonce `0x60 + i` (repeated); plus a binary sync answer
+/// (§5 "Binary sync answer") holding those records, vector 0's tombstone and an unknown id.
+fn compact_vectors() -> Value {
+    use livecard_format::crypto::seal_plaintext;
+    use livecard_format::exchange::{parse_record_plaintext, record_plaintext};
+    use livecard_format::wire::SyncResponse;
+    let mut cards: Vec<(&'static str, [u8; 32], [u8; 16], u64, Value)> = inputs()
+        .into_iter()
+        .map(|i| (i.name, i.seed, i.secret, i.version, i.card))
+        .collect();
+    let first = &inputs()[0];
+    cards.push((
+        "zh card with every kind of member, avatar and inbox key",
+        first.seed,
+        first.secret,
+        2,
+        json!({
+            "name": "张三丰", "family": "张", "given": "三丰",
+            "avatar": {"mime": "image/png", "data": "iVBORw0KGgo="},
+            "company": "武当科技有限公司", "title": "总经理", "industry": "软件",
+            "mobile": ["+8613800138000", "+8613912345678"], "phone": ["+8675512345678"],
+            "fax": ["+8675587654321"], "email": ["zhang@wudang.example"],
+            "address": [{"street": "科苑路15号", "locality": "深圳", "region": "广东省", "postal_code": "518057", "country": "中国"}],
+            "website": ["https://wudang.example/"], "qq": "12345678", "wechat": "zhangsanfeng",
+            "aliwangwang": "张三丰", "msn": "zsf@msn.example", "weibo": "zhangsanfeng",
+            "dingtalk": "zsf", "bulletin": "新品发布：八折优惠",
+            "temp_number": "+8613900139000", "temp_until": "2030-01-01T10:00:00Z",
+            "telegram": "zhang_san", "wecom": "zsf-wecom",
+            "inbox": {"key": b64url_encode(&[0x33; 32])}
+        }),
+    ));
+    let mut answer = SyncResponse::default();
+    let list: Vec<Value> = cards
+        .iter()
+        .enumerate()
+        .map(|(i, (name, seed, secret, version, card_json))| {
+            let keys = CardKeys::from_seed(seed);
+            let secret = ShareSecret::from_bytes(*secret);
+            let card: Card = serde_json::from_value(card_json.clone()).unwrap();
+            let plaintext = record_plaintext(&card);
+            assert_eq!(plaintext[0], 0xC1, "{name}: compact");
+            assert_eq!(parse_record_plaintext(&plaintext).unwrap(), card);
+            let nonce = [0x60 + i as u8; 12];
+            let rec = seal_plaintext(&plaintext, &keys, &secret, *version, nonce).unwrap();
+            assert_eq!(open(&rec, &secret).unwrap(), card);
+            answer.changed.push(rec.clone());
+            let link = ShareLink::new("https://livecard.example", keys.id(), secret);
+            json!({
+                "name": name,
+                "card": card_json,
+                "card_json_plaintext_utf8": String::from_utf8(card_plaintext(&card)).unwrap(),
+                "plaintext_hex": hex(&plaintext),
+                "nonce_hex": hex(&nonce),
+                "link": link.to_string(),
+                "record_json": serde_json::to_value(&rec).unwrap(),
+            })
+        })
+        .collect();
+    let keys = CardKeys::from_seed(&first.seed);
+    answer.gone.push(sign_delete(&keys, first.delete_version).unwrap());
+    answer.unknown.push(CardKeys::from_seed(&[0x77; 32]).id());
+    answer.truncated = false;
+    json!({
+        "description": "Record plaintexts in the compact binary form: 0xC1 || compact card (PROTOCOL.md §3, codes in §8; 0x7F = the inbox key). Each record_json opens with its link's secret to card; card_json_plaintext_utf8 is the same card's JSON form.",
+        "cards": list,
+        "records_answer": {
+            "description": "A binary sync answer (Content-Type application/vnd.livecard.records, PROTOCOL.md §5) and the JSON answer it stands for.",
+            "hex": hex(&answer.to_records()),
+            "json": serde_json::to_value(&answer).unwrap(),
+        },
+    })
+}
+
 fn document() -> Value {
     let vectors: Vec<Value> = inputs().iter().map(compute).collect();
     let negative_wire = wire_negative(&vectors[0]);
     let inbox = inbox_vector(&vectors[0]);
     json!({
+        "compact_plaintext": compact_vectors(),
         "inbox": inbox,
         "wire_negative": negative_wire,
         "description": "livecard protocol v1 test vectors (docs/PROTOCOL.md). Every value is recomputed by crates/livecard-format/tests/protocol_vectors.rs; the share page's tests decrypt record_json with link's secret via WebCrypto. Byte fields in record_json/tombstone_json are base64url without padding.",
@@ -295,6 +371,32 @@ fn wire_negatives_are_refused_by_the_one_parser() {
     for ct in neg["content_types"]["accepted"].as_array().unwrap() {
         assert!(is_json_media_type(ct.as_str().unwrap()), "{ct}");
     }
+}
+
+#[test]
+fn compact_vectors_open_and_the_records_answer_reads() {
+    use livecard_format::wire::SyncResponse;
+    let file = document();
+    let c = &file["compact_plaintext"];
+    let cards = c["cards"].as_array().unwrap();
+    assert!(cards.len() >= 3);
+    for v in cards {
+        let rec: SealedRecord = from_json(v["record_json"].to_string().as_bytes()).unwrap();
+        let link = ShareLink::parse(v["link"].as_str().unwrap()).unwrap();
+        let plain = open_plaintext(&rec, &link.secret).unwrap();
+        assert_eq!(hex(&plain), v["plaintext_hex"].as_str().unwrap());
+        let want: Card = serde_json::from_value(v["card"].clone()).unwrap();
+        assert_eq!(open(&rec, &link.secret).unwrap(), want);
+        let json_form: Card =
+            serde_json::from_str(v["card_json_plaintext_utf8"].as_str().unwrap()).unwrap();
+        assert_eq!(json_form, want);
+    }
+    let answer = &c["records_answer"];
+    let bytes = unhex(answer["hex"].as_str().unwrap());
+    let parsed = SyncResponse::from_records(&bytes).unwrap();
+    let want: SyncResponse = from_json(answer["json"].to_string().as_bytes()).unwrap();
+    assert_eq!(parsed, want);
+    assert_eq!(parsed.changed.len(), cards.len());
 }
 
 #[test]

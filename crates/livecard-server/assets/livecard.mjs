@@ -254,15 +254,91 @@ export async function openRecord(json, secret, expectedId) {
   const signature = await verifySignature(rec);
   const plain = await decryptRecord(rec, secret);
   let card;
-  try {
-    card = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(plain));
-  } catch {
-    throw new ShareError("bad_record", "plaintext is not JSON");
+  if (plain[0] === COMPACT_PLAINTEXT_MAGIC) {
+    card = parseCompactCard(plain.subarray(1));
+  } else {
+    try {
+      card = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(plain));
+    } catch {
+      throw new ShareError("bad_record", "plaintext is not JSON");
+    }
   }
   if (!card || typeof card !== "object" || Array.isArray(card)) {
     throw new ShareError("bad_record", "plaintext is not a card");
   }
   return { card: normalizeCard(card), version: rec.version, signature };
+}
+
+/** First byte of a record plaintext in the compact binary form (PROTOCOL.md §3). */
+export const COMPACT_PLAINTEXT_MAGIC = 0xc1;
+const INBOX_CODE = 0x7f;
+const BY_CODE = new Map(FIELDS.map((f) => [f.compact, f]));
+
+/**
+ * The compact binary card (PROTOCOL.md §8 "Compact binary card", after the 0xC1 byte) as the
+ * JSON plaintext's object: entries `code || LEB128 length || value`, unknown codes skipped,
+ * a single-valued code twice refused. Throws ShareError `bad_record` for anything malformed.
+ */
+export function parseCompactCard(bytes) {
+  const bad = (at, why) => new ShareError("bad_record", `compact card, byte ${at}: ${why}`);
+  const utf8 = new TextDecoder("utf-8", { fatal: true });
+  const chunkAt = (buf, pos) => {
+    let n = 0;
+    let shift = 0;
+    for (;;) {
+      if (pos >= buf.length) throw bad(pos, "length cut off");
+      if (shift > 28) throw bad(pos, "length too long");
+      const b = buf[pos++];
+      n += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if ((b & 0x80) === 0) break;
+    }
+    if (pos + n > buf.length) throw bad(pos, `value of ${n} bytes runs past the end`);
+    return [buf.subarray(pos, pos + n), pos + n];
+  };
+  const text = (v, at) => {
+    try {
+      return utf8.decode(v);
+    } catch {
+      throw bad(at, "text is not UTF-8");
+    }
+  };
+  const card = {};
+  const seen = new Set();
+  let pos = 0;
+  while (pos < bytes.length) {
+    const at = pos;
+    const code = bytes[pos++];
+    const [v, next] = chunkAt(bytes, pos);
+    pos = next;
+    const f = BY_CODE.get(code);
+    const single = !f || !f.multi;
+    if ((f || code === INBOX_CODE) && single) {
+      if (seen.has(code)) throw bad(at, `field code ${code} appears twice`);
+      seen.add(code);
+    }
+    if (!f) continue; // the inbox key (the page does not use it) or a newer field
+    if (f.key === "avatar") {
+      const [mime, rest] = chunkAt(v, 0);
+      card.avatar = { mime: text(mime, at), data: base64Encode(v.subarray(rest)) };
+    } else if (f.kind === "address") {
+      const parts = {};
+      let p = 0;
+      for (const name of ADDRESS_PARTS) {
+        const [part, n] = chunkAt(v, p);
+        parts[name] = text(part, at);
+        p = n;
+      }
+      if (p !== v.length) throw bad(at, "address has extra bytes");
+      (card.address ??= []).push(parts);
+    } else if (f.multi) {
+      const t = text(v, at);
+      if (t !== "") (card[f.key] ??= []).push(t);
+    } else {
+      card[f.key] = text(v, at);
+    }
+  }
+  return card;
 }
 
 // From the field table (fields.mjs, generated from crates/livecard-format/src/fields.rs).

@@ -3,6 +3,7 @@ export const FIELDS = [
   {
     "action": null,
     "aliases": [],
+    "compact": 1,
     "drop_rank": null,
     "impp": null,
     "impp_scheme": null,
@@ -18,6 +19,7 @@ export const FIELDS = [
   {
     "action": null,
     "aliases": [],
+    "compact": 2,
     "drop_rank": null,
     "impp": null,
     "impp_scheme": null,
@@ -33,6 +35,7 @@ export const FIELDS = [
   {
     "action": null,
     "aliases": [],
+    "compact": 3,
     "drop_rank": null,
     "impp": null,
     "impp_scheme": null,
@@ -48,6 +51,7 @@ export const FIELDS = [
   {
     "action": null,
     "aliases": [],
+    "compact": 4,
     "drop_rank": 10,
     "impp": null,
     "impp_scheme": null,
@@ -66,6 +70,7 @@ export const FIELDS = [
       "org",
       "organization"
     ],
+    "compact": 5,
     "drop_rank": 65535,
     "impp": null,
     "impp_scheme": null,
@@ -81,6 +86,7 @@ export const FIELDS = [
   {
     "action": null,
     "aliases": [],
+    "compact": 6,
     "drop_rank": 170,
     "impp": null,
     "impp_scheme": null,
@@ -96,6 +102,7 @@ export const FIELDS = [
   {
     "action": null,
     "aliases": [],
+    "compact": 7,
     "drop_rank": 50,
     "impp": null,
     "impp_scheme": null,
@@ -113,6 +120,7 @@ export const FIELDS = [
     "aliases": [
       "cell"
     ],
+    "compact": 8,
     "drop_rank": 130,
     "impp": null,
     "impp_scheme": null,
@@ -131,6 +139,7 @@ export const FIELDS = [
       "landline",
       "tel"
     ],
+    "compact": 9,
     "drop_rank": 110,
     "impp": null,
     "impp_scheme": null,
@@ -146,6 +155,7 @@ export const FIELDS = [
   {
     "action": "call",
     "aliases": [],
+    "compact": 10,
     "drop_rank": 100,
     "impp": null,
     "impp_scheme": null,
@@ -163,6 +173,7 @@ export const FIELDS = [
     "aliases": [
       "mail"
     ],
+    "compact": 11,
     "drop_rank": 120,
     "impp": null,
     "impp_scheme": null,
@@ -180,6 +191,7 @@ export const FIELDS = [
     "aliases": [
       "adr"
     ],
+    "compact": 12,
     "drop_rank": 30,
     "impp": null,
     "impp_scheme": null,
@@ -197,6 +209,7 @@ export const FIELDS = [
     "aliases": [
       "url"
     ],
+    "compact": 13,
     "drop_rank": 40,
     "impp": null,
     "impp_scheme": null,
@@ -216,6 +229,7 @@ export const FIELDS = [
       "mqq",
       "tencentqq"
     ],
+    "compact": 14,
     "drop_rank": 140,
     "impp": "QQ",
     "impp_scheme": "x-apple",
@@ -234,6 +248,7 @@ export const FIELDS = [
       "weixin",
       "微信"
     ],
+    "compact": 15,
     "drop_rank": 150,
     "impp": "WeChat",
     "impp_scheme": "x-apple",
@@ -254,6 +269,7 @@ export const FIELDS = [
       "旺旺",
       "阿里旺旺"
     ],
+    "compact": 16,
     "drop_rank": 70,
     "impp": "AliWangwang",
     "impp_scheme": "x-apple",
@@ -272,6 +288,7 @@ export const FIELDS = [
       "msnim",
       "windows live"
     ],
+    "compact": 17,
     "drop_rank": 60,
     "impp": "MSN",
     "impp_scheme": "msnim",
@@ -291,6 +308,7 @@ export const FIELDS = [
       "sina weibo",
       "微博"
     ],
+    "compact": 18,
     "drop_rank": 80,
     "impp": "Weibo",
     "impp_scheme": "x-apple",
@@ -308,6 +326,7 @@ export const FIELDS = [
     "aliases": [
       "钉钉"
     ],
+    "compact": 19,
     "drop_rank": 90,
     "impp": "DingTalk",
     "impp_scheme": "x-apple",
@@ -325,6 +344,7 @@ export const FIELDS = [
     "aliases": [
       "tg"
     ],
+    "compact": 23,
     "drop_rank": 85,
     "impp": "Telegram",
     "impp_scheme": "x-apple",
@@ -344,6 +364,7 @@ export const FIELDS = [
       "wework",
       "企业微信"
     ],
+    "compact": 24,
     "drop_rank": 95,
     "impp": "WeCom",
     "impp_scheme": "x-apple",
@@ -359,6 +380,7 @@ export const FIELDS = [
   {
     "action": null,
     "aliases": [],
+    "compact": 20,
     "drop_rank": 20,
     "impp": null,
     "impp_scheme": null,
@@ -376,6 +398,7 @@ export const FIELDS = [
     "aliases": [
       "temp"
     ],
+    "compact": 21,
     "drop_rank": null,
     "impp": null,
     "impp_scheme": null,
@@ -391,6 +414,7 @@ export const FIELDS = [
   {
     "action": null,
     "aliases": [],
+    "compact": 22,
     "drop_rank": null,
     "impp": null,
     "impp_scheme": null,
