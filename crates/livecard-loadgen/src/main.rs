@@ -15,6 +15,8 @@
 //! `--max-requests`, whichever comes first. Prints a Markdown report (stdout or `--out`).
 //!
 //! `--soak-minutes N` runs the soak instead ([`soak`]; `scripts/soak.sh`).
+//! `--only-full-download` measures only the full download (JSON, JSON with gzip, the binary
+//! records answer) of `--full-download-ids` cards on each backend.
 
 mod growth;
 mod radicale;
@@ -36,7 +38,9 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use livecard_format::crypto::{seal, CardKeys, ShareSecret};
-use livecard_format::wire::{CardId, SyncItem, SyncRequest, SyncResponse};
+use livecard_format::wire::{
+    is_records_media_type, CardId, SyncItem, SyncRequest, SyncResponse, RECORDS_MEDIA_TYPE,
+};
 use livecard_format::Card;
 
 #[derive(Parser, Debug)]
@@ -90,6 +94,9 @@ struct Args {
     /// Ids in the full-download request (a new phone: `POST /v1/sync`, every version 0).
     #[arg(long, default_value_t = 1000)]
     full_download_ids: usize,
+    /// Measure only the full download (JSON, gzip, binary) on each backend, nothing else.
+    #[arg(long)]
+    only_full_download: bool,
     /// Growth curves: store sizes to measure at, comma-separated (e.g. 1000,10000,100000);
     /// empty = no growth table. Needs `psql` for the PostgreSQL store size.
     #[arg(long, value_delimiter = ',')]
@@ -468,7 +475,8 @@ pub(crate) fn sync_body_at(ids: &[CardId], version: u64) -> Result<Bytes> {
 
 /// One full download (`POST /v1/sync`, every version 0) of `ids`.
 pub(crate) struct Download {
-    /// Median time of one request (sent → answer read in full) on 127.0.0.1.
+    /// Median time of the requests of one round (sent → answer read in full) on 127.0.0.1;
+    /// decoding the answer is not counted.
     pub time: Duration,
     /// Bytes of the answer body as sent (compressed when `encoding` is set).
     pub body_bytes: usize,
@@ -479,13 +487,26 @@ pub(crate) struct Download {
 }
 
 /// Downloads `ids` in requests of at most `chunk` ids, `rounds` times; the answer must hold a
-/// record for every id. `accept_encoding` = "" asks for identity.
+/// record for every id. `accept_encoding` = "" asks for identity. JSON answers.
 pub(crate) async fn full_download(
     addr: SocketAddr,
     ids: &[CardId],
     chunk: usize,
     rounds: usize,
     accept_encoding: &str,
+) -> Result<Download> {
+    full_download_as(addr, ids, chunk, rounds, accept_encoding, false).await
+}
+
+/// [`full_download`], asking for the binary records answer when `binary` (the answer must
+/// then be one).
+pub(crate) async fn full_download_as(
+    addr: SocketAddr,
+    ids: &[CardId],
+    chunk: usize,
+    rounds: usize,
+    accept_encoding: &str,
+    binary: bool,
 ) -> Result<Download> {
     let bodies: Vec<Bytes> = ids
         .chunks(chunk.max(1))
@@ -496,15 +517,20 @@ pub(crate) async fn full_download(
     let (mut body_bytes, mut cards, mut encoded) = (0, 0, false);
     for _ in 0..rounds.max(1) {
         let (mut b, mut c) = (0, 0);
-        let t = Instant::now();
+        let mut took = Duration::ZERO;
         for body in &bodies {
             let mut headers = vec![("content-type", "application/json")];
             if !accept_encoding.is_empty() {
                 headers.push(("accept-encoding", accept_encoding));
             }
+            if binary {
+                headers.push(("accept", RECORDS_MEDIA_TYPE));
+            }
+            let t = Instant::now();
             let (status, h, bytes) = conn
                 .request(Method::POST, "/v1/sync", &headers, body.clone())
                 .await?;
+            took += t.elapsed();
             if status != StatusCode::OK {
                 bail!(
                     "full download: {status}: {}",
@@ -526,7 +552,18 @@ pub(crate) async fn full_download(
                     String::from_utf8_lossy(other)
                 ),
             };
-            let resp: SyncResponse = serde_json::from_slice(&plain)?;
+            let records = h
+                .get(hyper::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(is_records_media_type);
+            if records != binary {
+                bail!("full download: binary answer asked {binary}, got {records}");
+            }
+            let resp: SyncResponse = if records {
+                SyncResponse::from_records(&plain)?
+            } else {
+                serde_json::from_slice(&plain)?
+            };
             if resp.truncated || !resp.unknown.is_empty() {
                 bail!(
                     "full download: truncated={} unknown={}",
@@ -536,7 +573,7 @@ pub(crate) async fn full_download(
             }
             c += resp.changed.len();
         }
-        times.push(t.elapsed());
+        times.push(took);
         if c != ids.len() {
             bail!("full download: {c} records for {} ids", ids.len());
         }
@@ -646,6 +683,7 @@ struct BackendResult {
     rss: Option<(u64, u64)>,
     download: Download,
     download_gzip: Download,
+    download_binary: Download,
 }
 
 async fn bench_backend(args: &Args, name: &str, url: &str) -> Result<BackendResult> {
@@ -711,6 +749,7 @@ async fn bench_backend(args: &Args, name: &str, url: &str) -> Result<BackendResu
     eprintln!("== {name}: full download of {n} cards (version 0)");
     let download = full_download(addr, &ids[..n], n, args.rounds, "").await?;
     let download_gzip = full_download(addr, &ids[..n], n, args.rounds, "gzip, br").await?;
+    let download_binary = full_download_as(addr, &ids[..n], n, args.rounds, "", true).await?;
     drop(server);
     Ok(BackendResult {
         name: name.to_string(),
@@ -722,7 +761,34 @@ async fn bench_backend(args: &Args, name: &str, url: &str) -> Result<BackendResu
         rss,
         download,
         download_gzip,
+        download_binary,
     })
+}
+
+/// `--only-full-download`: one backend, `--full-download-ids` cards, the three downloads.
+async fn full_download_only(args: &Args, name: &str, url: &str) -> Result<String> {
+    eprintln!("== {name}: starting server on {url}");
+    let (server, addr) = start_server(&args.server_bin, url)?;
+    let n = args.full_download_ids.max(1);
+    let (ids, _) = seed(addr, n, 16).await?;
+    eprintln!("== {name}: full download of {n} cards, JSON / gzip / binary");
+    let json = full_download(addr, &ids, n, args.rounds, "").await?;
+    let gzip = full_download(addr, &ids, n, args.rounds, "gzip, br").await?;
+    let binary = full_download_as(addr, &ids, n, args.rounds, "", true).await?;
+    drop(server);
+    let per = |d: &Download| d.body_bytes as f64 / d.cards.max(1) as f64;
+    Ok(format!(
+        "| {name} | {:.2} ms | {:.0} B | {} | **{:.2} ms** | **{:.0} B** |\n",
+        ms(json.time),
+        per(&json),
+        if gzip.encoded {
+            format!("{:.2} ms, {:.0} B", ms(gzip.time), per(&gzip))
+        } else {
+            "not compressed".into()
+        },
+        ms(binary.time),
+        per(&binary),
+    ))
 }
 
 async fn bench_nginx(args: &Args, dir: &Path, file: &[u8]) -> Result<Phase> {
@@ -865,11 +931,11 @@ fn report(
     );
     let _ = writeln!(
         s,
-        "| backend | time | bytes per card | with Accept-Encoding: gzip, br | server VmRSS / peak (VmHWM) under 304 load |"
+        "| backend | JSON: time | JSON: bytes per card | with Accept-Encoding: gzip, br | binary records: time | binary: bytes per card | server VmRSS / peak (VmHWM) under 304 load |"
     );
-    let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: |");
+    let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for r in results {
-        let (d, g) = (&r.download, &r.download_gzip);
+        let (d, g, bin) = (&r.download, &r.download_gzip, &r.download_binary);
         let gz = if g.encoded {
             format!(
                 "{:.2} ms, **{:.0} B** per card",
@@ -891,11 +957,13 @@ fn report(
             .unwrap_or_else(|| "n/a".into());
         let _ = writeln!(
             s,
-            "| {} | **{:.2} ms** | {:.0} B | {} | {} |",
+            "| {} | {:.2} ms | {:.0} B | {} | **{:.2} ms** | **{:.0} B** | {} |",
             r.name,
             ms(d.time),
             d.body_bytes as f64 / d.cards.max(1) as f64,
             gz,
+            ms(bin.time),
+            bin.body_bytes as f64 / bin.cards.max(1) as f64,
             rss
         );
     }
@@ -928,6 +996,26 @@ async fn main() -> Result<()> {
             Some(p) => {
                 std::fs::write(p, &text).with_context(|| format!("write {}", p.display()))?
             }
+            None => print!("{text}"),
+        }
+        return Ok(());
+    }
+
+    if args.only_full_download {
+        let mut text = format!(
+            "| backend ({} cards, median of {} rounds) | JSON: time | JSON: bytes per card | gzip | binary: time | binary: bytes per card |\n| --- | ---: | ---: | ---: | ---: | ---: |\n",
+            args.full_download_ids, args.rounds
+        );
+        let sqlite_dir = dir.join("sqlite");
+        std::fs::create_dir_all(&sqlite_dir)?;
+        let sqlite_url = format!("sqlite://{}", sqlite_dir.join("bench.db").display());
+        text.push_str(&full_download_only(&args, "SQLite", &sqlite_url).await?);
+        if let Some(url) = &args.postgres_url {
+            text.push_str(&full_download_only(&args, "PostgreSQL", url).await?);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        match &args.out {
+            Some(p) => std::fs::write(p, &text).with_context(|| format!("write {}", p.display()))?,
             None => print!("{text}"),
         }
         return Ok(());
