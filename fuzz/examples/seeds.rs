@@ -238,7 +238,11 @@ fn main() -> Res<()> {
         let sealed =
             livecard_format::inbox::seal_reply(&keys.id(), &inbox_secret.public(), &reply)?;
         write("inbox_message", &format!("sealed-{i}"), &sealed)?;
-        write("inbox_message", &format!("plaintext-{i}"), &reply.to_plaintext())?;
+        write(
+            "inbox_message",
+            &format!("plaintext-{i}"),
+            &reply.to_plaintext(),
+        )?;
     }
     write("inbox_message", "head-only", &[1u8; 45])?;
     write("inbox_message", "format-2", &[2u8; 80])?;
@@ -299,7 +303,11 @@ fn main() -> Res<()> {
         changed: vec![crypto::seal(&cards[0], &keys, &secret, 6)?],
         ..SyncResponse::default()
     };
-    write("sync_records", "answer-compact", &compact_sealed.to_records())?;
+    write(
+        "sync_records",
+        "answer-compact",
+        &compact_sealed.to_records(),
+    )?;
     for (i, card) in cards.iter().enumerate() {
         write(
             "sync_records",

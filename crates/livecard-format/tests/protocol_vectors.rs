@@ -295,7 +295,9 @@ fn compact_vectors() -> Value {
         })
         .collect();
     let keys = CardKeys::from_seed(&first.seed);
-    answer.gone.push(sign_delete(&keys, first.delete_version).unwrap());
+    answer
+        .gone
+        .push(sign_delete(&keys, first.delete_version).unwrap());
     answer.unknown.push(CardKeys::from_seed(&[0x77; 32]).id());
     answer.truncated = false;
     json!({

@@ -1015,7 +1015,9 @@ async fn main() -> Result<()> {
         }
         let _ = std::fs::remove_dir_all(&dir);
         match &args.out {
-            Some(p) => std::fs::write(p, &text).with_context(|| format!("write {}", p.display()))?,
+            Some(p) => {
+                std::fs::write(p, &text).with_context(|| format!("write {}", p.display()))?
+            }
             None => print!("{text}"),
         }
         return Ok(());
