@@ -13,6 +13,7 @@ use crate::AppState;
 // ------------------------------------------------------------------ app and settings
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AppInfo {
     pub version: String,
     pub data_dir: String,
@@ -20,6 +21,7 @@ pub struct AppInfo {
     /// accelerometer trace). Always false in a release build.
     pub dev_hooks: bool,
     /// `desktop`, `android` or `ios`.
+    #[cfg_attr(feature = "ts", ts(type = "'desktop' | 'android' | 'ios'"))]
     pub platform: &'static str,
     /// NFC tags can be read and written (phone builds).
     pub nfc: bool,

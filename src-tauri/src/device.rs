@@ -66,6 +66,7 @@ pub struct RawRecord {
 
 /// A tag as the phone reported it, for the UI.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TagInfo {
     /// `ntag213`, `ntag215`, `ntag216` when the phone identified the chip.
     pub chip: Option<String>,
@@ -90,6 +91,7 @@ impl From<&NfcAnswer> for TagInfo {
 
 /// What reading a tag did: the cards added and the tag.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NfcReadReport {
     #[serde(flatten)]
     pub report: AddReport,
@@ -98,6 +100,7 @@ pub struct NfcReadReport {
 
 /// What writing a tag did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NfcWritten {
     /// Size of the NDEF message written.
     pub bytes: usize,
@@ -374,10 +377,12 @@ pub async fn nfc_cancel(app: tauri::AppHandle) -> CommandResult<()> {
 
 /// Whether this phone can unlock with biometrics, and whether the owner turned it on.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BiometricStatus {
     pub available: bool,
     pub enabled: bool,
     /// `fingerprint`, `face` or `none`.
+    #[cfg_attr(feature = "ts", ts(type = "'fingerprint' | 'face' | 'iris' | 'none'"))]
     pub kind: &'static str,
 }
 
@@ -475,6 +480,7 @@ pub async fn lock_unlock_biometric(
 
 /// Where an export went.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Exported {
     /// `None`: the user closed the save dialog (nothing written).
     pub path: Option<String>,

@@ -8,11 +8,14 @@ use serde::Serialize;
 /// (`invalid_input`, `not_found`, `import_failed`, `storage`, `io`, `internal`, …; the core's kinds); `message` is for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{kind}: {message}")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CommandError {
+    #[cfg_attr(feature = "ts", ts(type = "ErrorKind"))]
     pub kind: String,
     pub message: String,
     /// Per-field problems of a refused card, so the editor can show each one in place.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "ts", ts(optional = nullable))]
     pub fields: Vec<FieldError>,
 }
 

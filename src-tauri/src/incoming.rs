@@ -65,10 +65,12 @@ impl Item {
 
 /// What became of one item, as the UI gets it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct IncomingResult {
     /// Increasing per app run.
     pub seq: u64,
     /// `link` or `nfc`.
+    #[cfg_attr(feature = "ts", ts(type = "'link' | 'nfc'"))]
     pub source: &'static str,
     /// The cards added or updated (empty on error).
     pub added: Vec<AddOutcome>,
@@ -80,6 +82,7 @@ pub struct IncomingResult {
 
 /// The event payload and the answer of [`incoming_take`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Ping {
     /// Items waiting for the PIN lock to open.
     pub waiting: usize,
@@ -89,6 +92,7 @@ pub struct Ping {
 
 /// Answer of [`incoming_take`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Taken {
     pub results: Vec<IncomingResult>,
     /// Items still waiting for the PIN lock to open.

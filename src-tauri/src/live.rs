@@ -48,6 +48,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// What the "my card" screen shows about sharing: the core's [`ShareState`] and whether a
 /// server is configured.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MyShare {
     #[serde(flatten)]
     pub share: ShareState,
@@ -147,6 +148,7 @@ pub fn body_bytes(body: &tauri::ipc::InvokeBody) -> CommandResult<Vec<u8>> {
 
 /// A received card as the detail screen shows it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CardView {
     pub card: ReceivedCard,
     /// Newest first.
@@ -189,6 +191,7 @@ pub async fn card_refresh(state: State<'_, AppState>, id: String) -> CommandResu
 
 /// The last batch sync of this run.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncStatus {
     pub at: DateTime<Utc>,
     /// No server answered (every error was "not reachable").
@@ -198,6 +201,7 @@ pub struct SyncStatus {
 
 /// What `sync_now` did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncRun {
     /// False when another sync was still running (nothing was done).
     pub ran: bool,
@@ -266,6 +270,7 @@ pub fn action_fallbacks(action: Action, app_missing: bool) -> Vec<FallbackOffer>
 
 /// A recognised gesture and what it will do after the countdown.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GestureHit {
     pub gesture: Gesture,
     pub action: Action,

@@ -9,6 +9,7 @@ use crate::error::{CommandError, CommandResult};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Language {
     /// Follow the system (navigator.language in the webview).
     #[default]
@@ -19,6 +20,7 @@ pub enum Language {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Theme {
     /// Follow prefers-color-scheme.
     #[default]
@@ -29,6 +31,7 @@ pub enum Theme {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Settings {
     /// The sync server, e.g. `http://127.0.0.1:8787`. Empty: not configured.
     pub server_url: String,

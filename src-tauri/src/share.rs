@@ -12,6 +12,7 @@ use crate::AppState;
 
 /// What a share did.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Shared {
     /// The system share sheet was opened (phones).
     pub shared: bool,

@@ -28,6 +28,7 @@ pub enum Platform {
 /// What an action does. The UI picks the icon from this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ActionKind {
     /// `tel:` — dial.
     Call,
@@ -48,6 +49,7 @@ pub enum ActionKind {
 
 /// One tappable action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Action {
     pub kind: ActionKind,
     /// i18n key of the button label, e.g. `action.call` (see [`crate::labels`]).
@@ -64,6 +66,7 @@ pub struct Action {
 
 /// Pages to offer when an app scheme cannot be opened.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Fallback {
     /// App store page on Android (`market://details?id=…`; vendor stores in China handle it too).
     pub store_url_android: Option<String>,
@@ -75,6 +78,7 @@ pub struct Fallback {
 
 /// All actions of one field value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FieldActions {
     pub field: Field,
     /// Index in the card's list for multi-valued fields (mobile, email, …); 0 otherwise.
@@ -87,9 +91,11 @@ pub struct FieldActions {
     pub primary: bool,
     /// Expiry of the temporary number.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub valid_until: Option<DateTime<Utc>>,
     /// Why the value is offered only as copy (i18n key, e.g. `refused.invalid_number`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub refused: Option<String>,
     pub actions: Vec<Action>,
 }
@@ -639,6 +645,7 @@ fn display_rank(e: &FieldActions) -> usize {
 /// Whether opening failed because the app is missing or for another reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum FallbackKind {
     Store,
     Web,
@@ -646,6 +653,7 @@ pub enum FallbackKind {
 
 /// One thing to offer after an app URL could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FallbackOffer {
     pub kind: FallbackKind,
     /// `fallback.store` or `fallback.web`.

@@ -33,6 +33,7 @@ pub const G: f32 = 9.806_65;
 
 /// One accelerometer reading including gravity (m/s², device frame, see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Sample {
     /// Timestamp in milliseconds (any origin; must increase).
     pub t_ms: f64,
@@ -61,6 +62,7 @@ impl Sample {
 /// A recognised gesture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Gesture {
     /// Raised from a reading pose to the ear.
     LiftUp,

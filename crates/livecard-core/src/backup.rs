@@ -78,6 +78,7 @@ struct Plain {
 
 /// What an import did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct KeysImported {
     /// Server card ids restored.
     pub cards: Vec<String>,

@@ -21,6 +21,7 @@ pub struct OfflineQr {
 
 /// What the "my card" screen shows about sharing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ShareState {
     pub published: bool,
     /// The share link (holds the share secret in its fragment).
@@ -34,6 +35,7 @@ pub struct ShareState {
 /// What publishing did, as the app shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum PublishState {
     Published {
         link: String,

@@ -38,6 +38,7 @@ const MAX_TAKES: usize = 20;
 
 /// What [`Core::reply`] did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReplySent {
     /// The received card (local id) whose owner gets my card.
     pub to: String,
@@ -49,6 +50,7 @@ pub struct ReplySent {
 
 /// One reply that arrived.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InboxEntry {
     /// The sender's random message id (what accept / ignore / block take).
     pub msg: String,
@@ -63,6 +65,7 @@ pub struct InboxEntry {
     pub sent: i64,
     pub received: i64,
     /// `new`, `accepted`, `ignored`, `blocked` or `pending` (card not fetched yet).
+    #[cfg_attr(feature = "ts", ts(type = "'new' | 'accepted' | 'ignored' | 'blocked' | 'pending'"))]
     pub state: String,
     /// Which own card (server id) it was sent to.
     pub to: String,

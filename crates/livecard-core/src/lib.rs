@@ -69,6 +69,7 @@ pub struct Core {
 
 /// What `add_contacts` did: one outcome per card read, plus cards that were skipped.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AddReport {
     pub added: Vec<AddOutcome>,
     /// Cards in the input that could not be kept ("card 3 (王五): email: too long…").

@@ -14,6 +14,7 @@ use crate::error::CoreError;
 /// One of the user's own cards. JSON: the card's fields flat (as in `Card`), plus `id`,
 /// `version`, `default`, `created_at`, `updated_at`, `display`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OwnCard {
     pub id: String,
     /// Starts at 1, bumped on every edit.
@@ -46,6 +47,7 @@ impl OwnCard {
 /// Where a received card came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Source {
     /// A share link (typed, pasted, or from a QR/NFC that held the link).
     Link,
@@ -94,6 +96,7 @@ impl FromStr for Source {
 /// Whether the owner still publishes a live card (sync sets this; static cards stay active).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Status {
     Active,
     /// The owner reset the link: we keep the last copy, it no longer updates.
@@ -127,6 +130,7 @@ impl FromStr for Status {
 /// A received card with everything about it. JSON: these fields, with the owner's fields in
 /// `card` and the recipient's own `notes` and `tags` beside it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReceivedCard {
     pub id: String,
     /// Display name (`Card::display_name`).
@@ -175,6 +179,7 @@ impl ReceivedCard {
 
 /// What the list and search results show of a received card.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CardSummary {
     pub id: String,
     pub name: String,
@@ -193,6 +198,7 @@ pub struct CardSummary {
 /// at `offset..offset + rows.len()`. The app asks only for the rows it shows, so a keystroke
 /// over 10,000 cards sends a screenful, not every card.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CardWindow {
     pub total: usize,
     pub offset: usize,
@@ -202,6 +208,7 @@ pub struct CardWindow {
 /// List orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Sort {
     /// By name; Chinese names by pinyin (张 under Z).
     #[default]
@@ -229,6 +236,7 @@ impl FromStr for Sort {
 /// What adding one card did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum AddStatus {
     /// A new card.
     Added,
@@ -241,6 +249,7 @@ pub enum AddStatus {
 
 /// The result of adding one card.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AddOutcome {
     pub id: String,
     pub name: String,

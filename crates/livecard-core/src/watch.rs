@@ -34,6 +34,7 @@ const RESCAN: Duration = Duration::from_secs(30);
 
 /// One received card that changed while watching.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WatchUpdate {
     /// Local id of the received card (as `livecard show` takes it).
     pub id: String,
@@ -44,6 +45,7 @@ pub struct WatchUpdate {
     /// Fields that changed (names as in `livecard me edit`); empty for a status change.
     pub changed: Vec<String>,
     /// `active`, `revoked` or `deleted`.
+    #[cfg_attr(feature = "ts", ts(as = "crate::model::Status"))]
     pub status: String,
 }
 

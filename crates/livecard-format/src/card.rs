@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 /// multi-valued fields are arrays, absent text fields are empty strings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(optional_fields = nullable))]
 pub struct Card {
     /// Display name (vCard FN), e.g. "张三丰" or "John Doe".
     pub name: String,
@@ -56,6 +57,7 @@ pub struct Card {
     /// every other field; reading keeps only string values of keys the table has, so unknown
     /// members are ignored as before.
     #[serde(flatten, with = "extra_serde")]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: BTreeMap<String, String>,
     /// The card's inbox key (issue 16, "send mine back"): not a user field (not in
     /// [`Field`]); set by the owner's client when it publishes. A malformed member is read as
@@ -72,8 +74,10 @@ pub struct Card {
 /// base64url>"}`. Whoever holds the card can seal a message to it (`crypto::inbox`); only the
 /// owner, who keeps the private half, can open it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InboxKey {
     #[serde(with = "b64url_32")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub key: [u8; 32],
 }
 
@@ -106,17 +110,20 @@ mod b64url_32 {
 
 /// A small image, stored inline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Avatar {
     /// MIME type, e.g. `image/jpeg`.
     pub mime: String,
     /// The image bytes; base64 in JSON.
     #[serde(with = "b64")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub data: Vec<u8>,
 }
 
 /// A postal address, structured as vCard ADR.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Address {
     pub po_box: String,
     pub extended: String,
@@ -196,6 +203,7 @@ impl FromStr for Field {
 /// One refused value: which field and why, in words a person can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
 #[error("{field}: {message}")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FieldError {
     pub field: String,
     pub message: String,

@@ -66,6 +66,7 @@ impl Default for State {
 
 /// The lock's state for the UI and `livecard lock status --json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LockStatus {
     /// A PIN is set.
     pub pin_set: bool,
