@@ -7,8 +7,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use livecard_wire::{
-    etag, parse_etag, CardId, DeleteResponse, ErrorCode, PutResponse, SealedRecord, ServerInfo,
-    SyncRequest, SyncResponse, Tombstone, PROTOCOL,
+    accepts_records, etag, parse_etag, CardId, DeleteResponse, ErrorCode, PutResponse,
+    SealedRecord, ServerInfo, SyncRequest, SyncResponse, Tombstone, PROTOCOL, RECORDS_MEDIA_TYPE,
 };
 
 use crate::body_check::{self, path_id};
@@ -144,11 +144,34 @@ pub async fn delete_card(
     }
 }
 
-/// `POST /v1/sync`: one query for all versions, one for the changed rows.
+/// `POST /v1/sync`: one query for all versions, one for the changed rows. The answer is JSON,
+/// or the binary records answer (`livecard_wire::records`) when `Accept` asks for it.
 pub async fn sync(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<SyncRequest>,
-) -> Result<Json<SyncResponse>, ApiFailure> {
+) -> Result<Response, ApiFailure> {
+    let binary = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(accepts_records);
+    let response = sync_answer(&state, request).await?;
+    let mut resp = if binary {
+        (
+            [(header::CONTENT_TYPE, RECORDS_MEDIA_TYPE)],
+            response.to_records(),
+        )
+            .into_response()
+    } else {
+        Json(response).into_response()
+    };
+    resp.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept"));
+    Ok(resp)
+}
+
+async fn sync_answer(state: &AppState, request: SyncRequest) -> Result<SyncResponse, ApiFailure> {
     body_check::check_sync(&request, state.config.max_sync_ids)?;
     state.metrics.sync_ids.inc_by(request.cards.len() as u64);
     // The highest version the client claims per id (duplicates answered once).
@@ -196,7 +219,7 @@ pub async fn sync(
     response.changed.sort_by(|a, b| a.id.cmp(&b.id));
     response.gone.sort_by(|a, b| a.id.cmp(&b.id));
     response.unknown.sort();
-    Ok(Json(response))
+    Ok(response)
 }
 
 /// `GET /v1/info`.
