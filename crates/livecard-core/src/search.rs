@@ -310,6 +310,14 @@ impl SearchIndex {
         self.entries.is_empty()
     }
 
+    /// Gives back the spare capacity left by growing (a loaded index holds up to ~40 % more
+    /// room than entries otherwise).
+    pub fn shrink_to_fit(&mut self) {
+        self.entries.shrink_to_fit();
+        self.initials.shrink_to_fit();
+        self.by_id.shrink_to_fit();
+    }
+
     /// Adds or replaces the entry with the same id.
     pub fn upsert(&mut self, entry: Entry) {
         self.changed();

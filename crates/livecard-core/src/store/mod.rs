@@ -40,6 +40,8 @@ pub const DB_FILE: &str = "livecard.sqlite";
 
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Rows per query when the search index is loaded (see `Store::load_index`).
+const INDEX_PAGE: i64 = 500;
 
 /// The store. All methods take `&self`. Card data is reached through [`Unlocked`].
 #[derive(Debug)]
@@ -194,35 +196,45 @@ impl Store {
     }
 
     /// Loads the whole index from the stored keys (one read transaction, so the generation
-    /// and the rows agree).
+    /// and the rows agree), `INDEX_PAGE` rows per query: a copy of every row at once besides
+    /// the index would double what loading costs (docs/PERFORMANCE.md, "App with 10,000 cards").
     async fn load_index(&self) -> Result<(SearchIndex, i64)> {
         let mut tx = self.pool.begin().await?;
         let gen: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'received_gen'")
             .fetch_one(&mut *tx)
             .await?;
-        let rows = sqlx::query(
-            "SELECT id, source, live, status, added_at, updated_at, last_seen_at, display_name,
-                    company, title, sort_key, company_sort_key, search_key
-             FROM received_cards",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
         let mut tags = all_tags(&mut tx).await?;
-        tx.commit().await?;
         let mut idx = SearchIndex::new();
-        for row in rows {
-            let id: String = row.try_get("id")?;
-            let key_json: String = row.try_get("search_key")?;
-            let key = serde_json::from_str(&key_json).map_err(|e| CoreError::corrupt(&id, e))?;
-            let t = tags.remove(&id).unwrap_or_default();
-            let summary = summary_from_row(&row, t)?;
-            idx.upsert(Entry {
-                summary,
-                key,
-                sort_key: row.try_get("sort_key")?,
-                company_sort_key: row.try_get("company_sort_key")?,
-            });
+        let mut after = String::new();
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, source, live, status, added_at, updated_at, last_seen_at, display_name,
+                        company, title, sort_key, company_sort_key, search_key
+                 FROM received_cards WHERE id > ? ORDER BY id LIMIT ?",
+            )
+            .bind(&after)
+            .bind(INDEX_PAGE)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get("id")?;
+            for row in rows {
+                let id: String = row.try_get("id")?;
+                let key_json: String = row.try_get("search_key")?;
+                let key =
+                    serde_json::from_str(&key_json).map_err(|e| CoreError::corrupt(&id, e))?;
+                let t = tags.remove(&id).unwrap_or_default();
+                let summary = summary_from_row(&row, t)?;
+                idx.upsert(Entry {
+                    summary,
+                    key,
+                    sort_key: row.try_get("sort_key")?,
+                    company_sort_key: row.try_get("company_sort_key")?,
+                });
+            }
         }
+        tx.commit().await?;
+        idx.shrink_to_fit();
         Ok((idx, gen))
     }
 
