@@ -491,7 +491,7 @@ async fn run(cli: Cli) -> Result<()> {
             if let livecard_core::Refresh::Failed { message } = &c.refresh {
                 eprintln!("warning: {message}; showing the saved copy / 显示已保存的版本");
             }
-            if let livecard_core::Refresh::Refused { reason } = &c.refresh {
+            if let livecard_core::Refresh::Refused { reason, .. } = &c.refresh {
                 eprintln!("warning: {reason}");
             }
             if json {

@@ -1,9 +1,12 @@
 //! The one error type of the core. The app returns it from commands as is: it serialises as
-//! `{"kind": "not_found", "message": "…", "field": "email"?}` where `kind` is stable.
+//! `{"kind": "not_found", "message": "…", "field": "email"?}` where `kind` is stable; a
+//! refusal adds its code, `"refusal": {"code": "rollback", …}`.
 
 use livecard_format::{CardError, FieldError};
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
+
+pub use crate::decide::Refusal;
 
 /// Everything that can go wrong in the core.
 ///
@@ -54,9 +57,10 @@ pub enum CoreError {
     /// The sync server refused a request (`code` is the protocol's error code).
     #[error("server refused ({code}): {message}")]
     Server { code: String, message: String },
-    /// A record was refused (bad signature, changed key, older version, revoked link, deleted).
+    /// A record was refused (bad signature, changed key, older version, revoked link, deleted):
+    /// kind `refused`, and the refusal's code in the JSON's `refusal` (see [`Refusal`]).
     #[error("{0}")]
-    Refused(String),
+    Refused(Refusal),
     /// The keystore failed or lacks a key.
     #[error("keystore: {0}")]
     Keystore(String),
@@ -240,7 +244,14 @@ impl Serialize for CoreError {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let field = self.field();
         let wait = self.wait_secs();
-        let n = 2 + usize::from(field.is_some()) + usize::from(wait.is_some());
+        let refusal = match self {
+            CoreError::Refused(r) => Some(r),
+            _ => None,
+        };
+        let n = 2
+            + usize::from(field.is_some())
+            + usize::from(wait.is_some())
+            + usize::from(refusal.is_some());
         let mut st = s.serialize_struct("CoreError", n)?;
         st.serialize_field("kind", self.kind())?;
         st.serialize_field("message", &self.to_string())?;
@@ -249,6 +260,9 @@ impl Serialize for CoreError {
         }
         if let Some(w) = wait {
             st.serialize_field("wait_secs", &w)?;
+        }
+        if let Some(r) = refusal {
+            st.serialize_field("refusal", r)?;
         }
         st.end()
     }
@@ -278,7 +292,7 @@ mod kinds_tests {
                 code: String::new(),
                 message: String::new(),
             },
-            CoreError::Refused(String::new()),
+            CoreError::Refused(Refusal::Gone),
             CoreError::Keystore(String::new()),
             CoreError::NoServer,
             CoreError::WrongPassphrase,

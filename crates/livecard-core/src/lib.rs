@@ -10,6 +10,7 @@
 pub mod adding;
 pub mod api;
 pub mod backup;
+pub mod decide;
 pub mod editor;
 pub mod error;
 pub mod handover;

@@ -16,7 +16,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::api::{Api, Fetched, WriteError};
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Refusal, Result};
 use crate::keystore::{secret_name, seed_name};
 use crate::model::OwnCard;
 use crate::store;
@@ -350,10 +350,9 @@ impl Core {
                         .await?;
                 }
                 Err(WriteError::Gone(_)) => {
-                    return Err(CoreError::Refused(format!(
-                        "card {remote_id} was deleted on the server; it cannot be published again \
-                         (publish a new card) / 名片已在服务器删除"
-                    )))
+                    return Err(CoreError::Refused(Refusal::PublishedDeleted {
+                        id: remote_id.to_string(),
+                    }))
                 }
                 Err(WriteError::Other(e)) => return Err(e),
             }
@@ -385,10 +384,9 @@ impl Core {
             }
         };
         let server_card = crypto::open(&rec, secret).map_err(|e| {
-            CoreError::Refused(format!(
-                "cannot read the server's newer version ({e}): another device reset the link; \
-                 import its keys (`livecard keys import`)"
-            ))
+            CoreError::Refused(Refusal::NewerUnreadable {
+                detail: e.to_string(),
+            })
         })?;
         let own = db.get_own(own_id).await?;
         let sync = self.own_sync(db, own_id).await?;

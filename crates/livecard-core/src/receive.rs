@@ -8,7 +8,7 @@ use livecard_format::nfc_answer::{self, NfcAnswer, NfcAnswerError};
 
 use crate::error::{CoreError, Result};
 use crate::model::{AddOutcome, Source};
-use crate::sync::Incoming;
+use crate::sync::Arrival;
 use crate::Core;
 
 fn exchange_err(e: exchange::ExchangeError) -> CoreError {
@@ -44,7 +44,7 @@ impl Core {
         let applied = self
             .apply_many(
                 db,
-                vec![Incoming {
+                vec![Arrival {
                     record: &copy.record,
                     secret: Some(&link.secret),
                     server_url: Some(&link.base_url),

@@ -1,12 +1,13 @@
 //! Received live cards: adding them from a share link or an offline copy, refreshing one with a
 //! conditional GET, and syncing all of them in one `POST /v1/sync`.
 //!
-//! Every record is checked before it touches the store: the signature and id
-//! ([`SealedRecord::verify`]), the public key against the first one seen for this id (pinned),
-//! and the version against the one held (no rollback). A correctly signed newer record that no
-//! longer decrypts with our share secret means the owner reset the link: the card is kept and
-//! marked `revoked`. A signed tombstone marks it `deleted`. Refusals keep the card as it was and
-//! are reported (and stored in `received_sync.last_error`).
+//! Every record is checked before it touches the store, in three steps: `gather` the facts
+//! (the held copy, the pinned key, the record verified and read), decide
+//! ([`crate::decide::decide`], a pure function: signature and id, the pinned key, no rollback, a
+//! newer record that no longer decrypts = the owner reset the link → `revoked`; a signed
+//! tombstone → `deleted`), then `apply` the decision (the only writer of received cards from
+//! records). Refusals keep the card as it was and are reported (and remembered as a code in
+//! `received_sync.last_refusal`, [`Core::last_refusal`]).
 //!
 //! A sync answer is applied in ONE transaction after it has been received whole, so a server
 //! or network failure mid-sync leaves the store exactly as before.
@@ -20,22 +21,22 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use livecard_format::crypto::{self, ShareLink, ShareSecret};
-use livecard_format::wire::{CardId, RecordError, SealedRecord, SyncItem, SyncRequest, Tombstone};
-use livecard_format::{Card, Limits};
+use livecard_format::wire::{CardId, SealedRecord, SyncItem, SyncRequest, Tombstone};
+use livecard_format::Card;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::{Row, SqliteConnection};
+use sqlx::SqliteConnection;
 
 use crate::api::{Api, Fetched};
+use crate::decide::{self, Decision, Held, HeldCard, Refusal, Secret, Tomb};
 use crate::error::{CoreError, Result};
 use crate::model::{AddStatus, ReceivedCard, Source, Status};
-use crate::store::Unlocked;
-use crate::store::{self, IndexChange};
+use crate::store::received_sync::{self, HeldRow};
+use crate::store::{self, card_changes, pinned_keys, received_cards, IndexChange, Unlocked};
 use crate::Core;
 
 /// One field that changed in an update of a received card.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Change {
     /// The owner's version that brought the change.
     pub version: i64,
@@ -61,7 +62,6 @@ pub struct OpenedCard {
 /// What refreshing one card did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Refresh {
     /// Static card, or a card that no longer updates (revoked/deleted): no request made.
     NotLive,
@@ -75,8 +75,10 @@ pub enum Refresh {
     /// The server does not know the card (an offline copy of an unpublished card).
     Unknown,
     /// The record was refused (bad signature, changed key, older version): card kept.
+    /// `reason` is the message as always; `refusal` its code (words: `Refusal::text`).
     Refused {
         reason: String,
+        refusal: Refusal,
     },
     /// The server could not be reached: the cached copy is what you see.
     Offline {
@@ -90,7 +92,6 @@ pub enum Refresh {
 
 /// What `sync` did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncReport {
     /// Live cards asked about.
     pub checked: usize,
@@ -120,11 +121,11 @@ pub(crate) enum Applied {
     Updated(String, usize),
     Unchanged(String),
     Revoked(String),
-    Refused(Option<String>, String),
+    Refused(Option<String>, Refusal),
 }
 
 /// A record to apply with what we know about it.
-pub(crate) struct Incoming<'a> {
+pub(crate) struct Arrival<'a> {
     pub record: &'a SealedRecord,
     /// The secret to read it with; `None`: the one stored for the card.
     pub secret: Option<&'a ShareSecret>,
@@ -183,54 +184,199 @@ pub fn diff_cards(old: &Card, new: &Card) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn refusal_text(e: &RecordError) -> String {
-    match e {
-        RecordError::BadSignature => "refused: bad signature / 签名无效".into(),
-        RecordError::KeyMismatch { .. } | RecordError::BadPublicKey => {
-            "refused: the card's key does not match its id / 密钥不符".into()
-        }
-        other => format!("refused: {other}"),
+/// The facts about one record, gathered from the store and the record before deciding.
+struct Gathered {
+    /// The received card held for the record's id, with its sync row.
+    row: Option<HeldRow>,
+    held: Held,
+    incoming: decide::Incoming,
+    /// The secret that reads the record (the given one, else the stored one).
+    secret: Option<ShareSecret>,
+}
+
+fn held_card(h: &HeldRow) -> HeldCard {
+    HeldCard {
+        version: h.version,
+        partial: h.partial,
+        status: h.status,
     }
 }
 
-/// Checks the pinned key of `id` (pins it when first seen). Err = refusal text.
-async fn check_pin(
+/// Gathers what the decision needs: the held copy, the pinned key, the secret, and the record
+/// verified and read (only when it verifies and a secret exists).
+async fn gather(conn: &mut SqliteConnection, arr: &Arrival<'_>) -> Result<Gathered> {
+    let rec = arr.record;
+    let row = received_sync::held_for_remote(conn, rec.id.as_str()).await?;
+    let pinned_key = pinned_keys::pinned_key(conn, rec.id.as_str()).await?;
+    let stored: Option<ShareSecret> = row
+        .as_ref()
+        .and_then(|h| h.secret.as_deref())
+        .and_then(|s| ShareSecret::from_base32(s).ok());
+    let secret_fact = match (arr.secret, &stored) {
+        (Some(given), stored) => Secret::Given {
+            new: Some(given) != stored.as_ref(),
+        },
+        (None, Some(_)) => Secret::Stored,
+        (None, None) => Secret::Missing,
+    };
+    let secret = arr.secret.cloned().or(stored);
+    let verified = rec.verify();
+    let opened = match (&secret, arr.card) {
+        (None, _) => None,
+        _ if verified.is_err() => None,
+        (Some(_), Some(card)) => Some(Ok(card.clone())),
+        (Some(s), None) => Some(crypto::open(rec, s)),
+    };
+    Ok(Gathered {
+        held: Held {
+            pinned_key,
+            card: row.as_ref().map(held_card),
+        },
+        incoming: decide::Incoming {
+            version: rec.version,
+            public_key: rec.public_key,
+            verified,
+            secret: secret_fact,
+            partial: arr.partial,
+            server_known: arr.server_url.is_some(),
+            opened,
+        },
+        row,
+        secret,
+    })
+}
+
+/// Applies one record inside `tx`: gathers the facts, decides ([`decide::decide`]), writes
+/// (`apply`). Index changes are pushed to `changes`.
+pub(crate) async fn apply_record(
     conn: &mut SqliteConnection,
-    id: &CardId,
-    key: &[u8; 32],
-) -> Result<Option<String>> {
-    let pinned: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT public_key FROM pinned_keys WHERE remote_id = ?")
-            .bind(id.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
-    match pinned {
-        Some(p) if p.as_slice() != key.as_slice() => Ok(Some(
-            "refused: the card's public key changed since first seen / 公钥已变更".into(),
-        )),
-        Some(_) => Ok(None),
-        None => {
-            sqlx::query(
-                "INSERT INTO pinned_keys (remote_id, public_key, first_seen) VALUES (?, ?, ?)",
-            )
-            .bind(id.as_str())
-            .bind(key.as_slice())
-            .bind(store::ms(store::now()))
-            .execute(&mut *conn)
-            .await?;
-            Ok(None)
+    arr: Arrival<'_>,
+    changes: &mut Vec<IndexChange>,
+) -> Result<Applied> {
+    let g = gather(conn, &arr).await?;
+    let decision = decide::decide(&g.held, &g.incoming);
+    apply(conn, decision, g, &arr, changes).await
+}
+
+/// The decision and the facts it was made from do not fit together (a bug, not bad input).
+fn mismatch(rid: &str, d: &Decision) -> CoreError {
+    CoreError::corrupt(
+        rid,
+        format!("sync decision {d:?} does not fit the card held"),
+    )
+}
+
+/// Writes the decision about one record inside `tx`: the one place sync writes received
+/// cards (batch sync, refresh, watch and adding from a link or an offline copy all come here).
+async fn apply(
+    conn: &mut SqliteConnection,
+    decision: Decision,
+    g: Gathered,
+    arr: &Arrival<'_>,
+    changes: &mut Vec<IndexChange>,
+) -> Result<Applied> {
+    let rec = arr.record;
+    let rid = rec.id.as_str();
+    if decide::pins_key(&g.held, &g.incoming.verified) {
+        pinned_keys::pin_key(conn, rid, &rec.public_key).await?;
+    }
+    let t = store::ms(store::now());
+    // Verified, so the version fits an i64 (1..=2^53-1).
+    let v = rec.version as i64;
+    let (card, secret) = match (g.incoming.opened, g.secret) {
+        (Some(Ok(card)), Some(secret)) => (Some(card), Some(secret)),
+        (_, secret) => (None, secret),
+    };
+    match (decision, g.row) {
+        (Decision::Refuse(r), row) => {
+            let id = row.map(|h| h.id);
+            if let (Some(id), true) = (&id, r.remembered()) {
+                received_sync::set_last_refusal(conn, id, &r).await?;
+            }
+            Ok(Applied::Refused(id, r))
         }
+        (Decision::Unchanged, Some(h)) => Ok(Applied::Unchanged(h.id)),
+        (Decision::Add, None) => {
+            let (Some(card), Some(secret), Some(server_url)) = (card, secret, arr.server_url)
+            else {
+                return Err(mismatch(rid, &Decision::Add));
+            };
+            let id = received_cards::insert_live(conn, &card, arr.source, rid, v, t).await?;
+            received_sync::insert(conn, &id, server_url, &secret.to_base32(), arr.partial, t)
+                .await?;
+            changes.push(IndexChange::Upsert(Box::new(
+                store::refresh_keys(conn, &id).await?,
+            )));
+            Ok(Applied::Added(id))
+        }
+        (Decision::Revoke, Some(h)) => {
+            received_cards::set_status(conn, &h.id, Status::Revoked).await?;
+            changes.push(IndexChange::Upsert(Box::new(
+                store::refresh_keys(conn, &h.id).await?,
+            )));
+            Ok(Applied::Revoked(h.id))
+        }
+        (d @ Decision::Update { record_changes }, Some(h)) => {
+            let (Some(card), Some(secret)) = (card, secret) else {
+                return Err(mismatch(rid, &d));
+            };
+            let old: Card =
+                serde_json::from_str(&h.card_json).map_err(|e| CoreError::corrupt(&h.id, e))?;
+            let diffs = diff_cards(&old, &card);
+            if record_changes {
+                card_changes::add_changes(conn, &h.id, v, &diffs, t).await?;
+            }
+            received_cards::update_from_record(conn, &h.id, &card, v, !diffs.is_empty(), t).await?;
+            received_sync::upsert(
+                conn,
+                &h.id,
+                arr.server_url,
+                &secret.to_base32(),
+                arr.partial,
+                t,
+            )
+            .await?;
+            changes.push(IndexChange::Upsert(Box::new(
+                store::refresh_keys(conn, &h.id).await?,
+            )));
+            Ok(Applied::Updated(h.id, diffs.len()))
+        }
+        (d, _) => Err(mismatch(rid, &d)),
     }
 }
 
-/// Records that the server of the received card `card_id` (local id) answered for it at `at`.
-async fn mark_synced(conn: &mut SqliteConnection, card_id: &str, at: i64) -> Result<()> {
-    sqlx::query("UPDATE received_sync SET synced_at = ? WHERE card_id = ?")
-        .bind(at)
-        .bind(card_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+/// Applies a tombstone inside `tx`: a valid one marks the card deleted. Returns the local id
+/// when a card changed status, or the refusal.
+pub(crate) async fn apply_tombstone(
+    conn: &mut SqliteConnection,
+    t: &Tombstone,
+    changes: &mut Vec<IndexChange>,
+) -> Result<std::result::Result<Option<String>, Refusal>> {
+    let rid = t.id.as_str();
+    let row = received_sync::held_for_remote(conn, rid).await?;
+    let held = Held {
+        pinned_key: pinned_keys::pinned_key(conn, rid).await?,
+        card: row.as_ref().map(held_card),
+    };
+    let tomb = Tomb {
+        public_key: t.public_key,
+        verified: t.verify(),
+    };
+    let decision = decide::decide_gone(&held, &tomb);
+    if decide::pins_key(&held, &tomb.verified) {
+        pinned_keys::pin_key(conn, rid, &t.public_key).await?;
+    }
+    match (decision, row) {
+        (Decision::Refuse(r), _) => Ok(Err(r)),
+        (Decision::Gone, Some(h)) => {
+            received_cards::set_status(conn, &h.id, Status::Deleted).await?;
+            changes.push(IndexChange::Upsert(Box::new(
+                store::refresh_keys(conn, &h.id).await?,
+            )));
+            Ok(Ok(Some(h.id)))
+        }
+        _ => Ok(Ok(None)),
+    }
 }
 
 /// The local id of a card whose record the server's answer confirmed (not a refusal).
@@ -244,262 +390,12 @@ fn confirmed(a: &Applied) -> Option<&str> {
     }
 }
 
-async fn set_last_error(
-    conn: &mut SqliteConnection,
-    card_id: &str,
-    err: Option<&str>,
-) -> Result<()> {
-    sqlx::query("UPDATE received_sync SET last_error = ? WHERE card_id = ?")
-        .bind(err)
-        .bind(card_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-/// Applies one record inside `tx`. Index changes are pushed to `changes`.
-pub(crate) async fn apply_record(
-    conn: &mut SqliteConnection,
-    inc: Incoming<'_>,
-    changes: &mut Vec<IndexChange>,
-) -> Result<Applied> {
-    let rec = inc.record;
-    let rid = rec.id.as_str();
-    let existing = sqlx::query(
-        "SELECT r.id, r.remote_version, r.status, r.card_json, s.secret, s.partial
-         FROM received_cards r LEFT JOIN received_sync s ON s.card_id = r.id
-         WHERE r.remote_id = ?",
-    )
-    .bind(rid)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let local_id: Option<String> = existing.as_ref().map(|r| r.try_get("id")).transpose()?;
-    let refuse = |why: String| Applied::Refused(local_id.clone(), why);
-    if let Err(e) = rec.verify() {
-        let why = refusal_text(&e);
-        if let Some(id) = &local_id {
-            set_last_error(conn, id, Some(&why)).await?;
-        }
-        return Ok(refuse(why));
+/// How a refused tombstone has always been reported.
+fn tombstone_refusal_text(id: &CardId, r: &Refusal) -> String {
+    match r {
+        Refusal::KeyChanged => r.to_string(),
+        _ => format!("refused tombstone for {id}: {r}"),
     }
-    if let Some(why) = check_pin(conn, &rec.id, &rec.public_key).await? {
-        if let Some(id) = &local_id {
-            set_last_error(conn, id, Some(&why)).await?;
-        }
-        return Ok(refuse(why));
-    }
-    let stored_secret: Option<ShareSecret> = match &existing {
-        Some(row) => row
-            .try_get::<Option<String>, _>("secret")?
-            .and_then(|s| ShareSecret::from_base32(&s).ok()),
-        None => None,
-    };
-    let secret = match inc.secret.cloned().or(stored_secret.clone()) {
-        Some(s) => s,
-        None => return Ok(refuse("no share secret for this card".into())),
-    };
-    let t = store::ms(store::now());
-    let Some(row) = existing else {
-        // A new card.
-        let opened = match inc.card {
-            Some(c) => Ok(c.clone()),
-            None => crypto::open(rec, &secret),
-        };
-        let card = match opened {
-            Ok(c) => c,
-            Err(RecordError::DecryptFailed) => {
-                return Ok(refuse(
-                    "cannot read the card: the link's secret is wrong or was reset by its owner / 链接已失效".into(),
-                ))
-            }
-            Err(e) => return Ok(refuse(refusal_text(&e))),
-        };
-        if let Err(e) = card.validate(&Limits::DEFAULT) {
-            return Ok(refuse(format!("refused: card breaks the limits: {e}")));
-        }
-        let Some(server_url) = inc.server_url else {
-            return Ok(refuse("no server known for this card".into()));
-        };
-        let id = store::new_id()?;
-        sqlx::query(
-            "INSERT INTO received_cards
-             (id, card_json, source, live, remote_id, remote_version, status, added_at, updated_at, last_seen_at)
-             VALUES (?, ?, ?, 1, ?, ?, 'active', ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(store::to_json(&id, &card)?)
-        .bind(inc.source.as_str())
-        .bind(rid)
-        .bind(rec.version as i64)
-        .bind(t)
-        .bind(t)
-        .bind(t)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query(
-            "INSERT INTO received_sync (card_id, server_url, secret, partial, last_checked_at)
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(server_url)
-        .bind(secret.to_base32())
-        .bind(i64::from(inc.partial))
-        .bind(t)
-        .execute(&mut *conn)
-        .await?;
-        changes.push(IndexChange::Upsert(Box::new(
-            store::refresh_keys(conn, &id).await?,
-        )));
-        return Ok(Applied::Added(id));
-    };
-    // A card we hold.
-    let id: String = row.try_get("id")?;
-    let held: i64 = row
-        .try_get::<Option<i64>, _>("remote_version")?
-        .unwrap_or(0);
-    let held_partial = row.try_get::<Option<i64>, _>("partial")?.unwrap_or(0) != 0;
-    let status: Status = row
-        .try_get::<String, _>("status")?
-        .parse()
-        .map_err(|e| CoreError::corrupt(&id, e))?;
-    let v = rec.version as i64;
-    if v < held {
-        let why = format!(
-            "refused: version {v} is older than the version {held} held here (rollback) / 拒绝旧版本"
-        );
-        set_last_error(conn, &id, Some(&why)).await?;
-        return Ok(Applied::Refused(Some(id), why));
-    }
-    let new_secret = inc
-        .secret
-        .is_some_and(|s| Some(s) != stored_secret.as_ref());
-    let upgrades_partial = held_partial && !inc.partial;
-    if v == held && !upgrades_partial && !(new_secret && status != Status::Active) {
-        return Ok(Applied::Unchanged(id));
-    }
-    if status == Status::Deleted {
-        return Ok(Applied::Refused(
-            Some(id),
-            "the owner deleted this card; it no longer updates / 名片已删除".into(),
-        ));
-    }
-    let opened = match inc.card {
-        Some(c) => Ok(c.clone()),
-        None => crypto::open(rec, &secret),
-    };
-    let card = match opened {
-        Ok(c) => c,
-        Err(RecordError::DecryptFailed) => {
-            if status == Status::Active && v > held {
-                sqlx::query("UPDATE received_cards SET status = 'revoked' WHERE id = ?")
-                    .bind(&id)
-                    .execute(&mut *conn)
-                    .await?;
-                changes.push(IndexChange::Upsert(Box::new(
-                    store::refresh_keys(conn, &id).await?,
-                )));
-                return Ok(Applied::Revoked(id));
-            }
-            return Ok(Applied::Refused(
-                Some(id),
-                "the link's secret no longer reads this card: the owner reset the link / 链接已失效"
-                    .into(),
-            ));
-        }
-        Err(e) => {
-            let why = refusal_text(&e);
-            set_last_error(conn, &id, Some(&why)).await?;
-            return Ok(Applied::Refused(Some(id), why));
-        }
-    };
-    if let Err(e) = card.validate(&Limits::DEFAULT) {
-        let why = format!("refused: card breaks the limits: {e}");
-        set_last_error(conn, &id, Some(&why)).await?;
-        return Ok(Applied::Refused(Some(id), why));
-    }
-    let old_json: String = row.try_get("card_json")?;
-    let old: Card = serde_json::from_str(&old_json).map_err(|e| CoreError::corrupt(&id, e))?;
-    let diffs = diff_cards(&old, &card);
-    // Fields arriving with the full record after an offline copy are not "changes".
-    let recorded: &[(String, String, String)] = if held_partial { &[] } else { &diffs };
-    for (field, o, n) in recorded {
-        sqlx::query(
-            "INSERT INTO card_changes (card_id, version, field, old_value, new_value, at)
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(v)
-        .bind(field)
-        .bind(o)
-        .bind(n)
-        .bind(t)
-        .execute(&mut *conn)
-        .await?;
-    }
-    let updated_at_sql = if diffs.is_empty() { "updated_at" } else { "?" };
-    let q = format!(
-        "UPDATE received_cards SET card_json = ?, remote_version = ?, status = 'active', live = 1,
-         updated_at = {updated_at_sql} WHERE id = ?"
-    );
-    let mut query = sqlx::query(&q).bind(store::to_json(&id, &card)?).bind(v);
-    if !diffs.is_empty() {
-        query = query.bind(t);
-    }
-    query.bind(&id).execute(&mut *conn).await?;
-    sqlx::query(
-        "INSERT INTO received_sync (card_id, server_url, secret, partial, last_checked_at, last_error)
-         VALUES (?, ?, ?, ?, ?, NULL)
-         ON CONFLICT (card_id) DO UPDATE SET server_url = COALESCE(?, server_url),
-           secret = excluded.secret, partial = excluded.partial,
-           last_checked_at = excluded.last_checked_at, last_error = NULL",
-    )
-    .bind(&id)
-    .bind(inc.server_url.unwrap_or(""))
-    .bind(secret.to_base32())
-    .bind(i64::from(inc.partial))
-    .bind(t)
-    .bind(inc.server_url)
-    .execute(&mut *conn)
-    .await?;
-    changes.push(IndexChange::Upsert(Box::new(
-        store::refresh_keys(conn, &id).await?,
-    )));
-    Ok(Applied::Updated(id, diffs.len()))
-}
-
-/// Applies a tombstone inside `tx`: marks the card deleted. Returns the local id when a card
-/// changed status.
-pub(crate) async fn apply_tombstone(
-    conn: &mut SqliteConnection,
-    t: &Tombstone,
-    changes: &mut Vec<IndexChange>,
-) -> Result<std::result::Result<Option<String>, String>> {
-    if let Err(e) = t.verify() {
-        return Ok(Err(format!(
-            "refused tombstone for {}: {}",
-            t.id,
-            refusal_text(&e)
-        )));
-    }
-    if let Some(why) = check_pin(conn, &t.id, &t.public_key).await? {
-        return Ok(Err(why));
-    }
-    let id: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM received_cards WHERE remote_id = ? AND status != 'deleted'",
-    )
-    .bind(t.id.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(id) = &id {
-        sqlx::query("UPDATE received_cards SET status = 'deleted' WHERE id = ?")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-        changes.push(IndexChange::Upsert(Box::new(
-            store::refresh_keys(conn, id).await?,
-        )));
-    }
-    Ok(Ok(id))
 }
 
 fn add_outcome(applied: Applied, name: String) -> Result<crate::AddOutcome> {
@@ -507,10 +403,7 @@ fn add_outcome(applied: Applied, name: String) -> Result<crate::AddOutcome> {
         Applied::Added(id) => (id, AddStatus::Added),
         Applied::Updated(id, _) => (id, AddStatus::Updated),
         Applied::Unchanged(id) => (id, AddStatus::Unchanged),
-        Applied::Revoked(_) => return Err(CoreError::Refused(
-            "the link's secret no longer reads this card: the owner reset the link / 链接已失效"
-                .into(),
-        )),
+        Applied::Revoked(_) => return Err(CoreError::Refused(Refusal::LinkReset)),
         Applied::Refused(_, why) => return Err(CoreError::Refused(why)),
     };
     Ok(crate::AddOutcome {
@@ -526,7 +419,7 @@ impl Core {
     pub(crate) async fn apply_many(
         &self,
         db: Unlocked<'_>,
-        items: Vec<Incoming<'_>>,
+        items: Vec<Arrival<'_>>,
     ) -> Result<Vec<Applied>> {
         self.apply_many_from(db, items, false).await
     }
@@ -536,7 +429,7 @@ impl Core {
     pub(crate) async fn apply_many_from(
         &self,
         db: Unlocked<'_>,
-        items: Vec<Incoming<'_>>,
+        items: Vec<Arrival<'_>>,
         from_server: bool,
     ) -> Result<Vec<Applied>> {
         let mut tx = db.begin_write().await?;
@@ -546,7 +439,7 @@ impl Core {
         for inc in items {
             let applied = apply_record(&mut tx, inc, &mut changes).await?;
             if let (true, Some(id)) = (from_server, confirmed(&applied)) {
-                mark_synced(&mut tx, id, now).await?;
+                received_sync::mark_synced(&mut tx, id, now).await?;
             }
             out.push(applied);
         }
@@ -575,11 +468,7 @@ impl Core {
                     id: link.id.to_string(),
                 })
             }
-            Ok(Fetched::Gone(_)) => {
-                return Err(CoreError::Refused(
-                    "the owner deleted this card / 名片已被删除".into(),
-                ))
-            }
+            Ok(Fetched::Gone(_)) => return Err(CoreError::Refused(Refusal::Gone)),
             Ok(Fetched::NotModified) => {
                 return Err(CoreError::Server {
                     code: "bad_answer".into(),
@@ -629,7 +518,7 @@ impl Core {
         let applied = self
             .apply_many_from(
                 db,
-                vec![Incoming {
+                vec![Arrival {
                     record,
                     secret: Some(&link.secret),
                     server_url: Some(&link.base_url),
@@ -673,7 +562,7 @@ impl Core {
                 db,
                 items
                     .iter()
-                    .map(|(l, r)| Incoming {
+                    .map(|(l, r)| Arrival {
                         record: r,
                         secret: Some(&l.secret),
                         server_url: Some(&l.base_url),
@@ -692,57 +581,26 @@ impl Core {
 
     /// The change history of a received card, newest first.
     pub async fn changes(&self, id: &str) -> Result<Vec<Change>> {
-        let db = self.unlocked().await?;
-        let rows = sqlx::query(
-            "SELECT version, field, old_value, new_value, at FROM card_changes
-             WHERE card_id = ? ORDER BY seq DESC",
-        )
-        .bind(id)
-        .fetch_all(db.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Change {
-                    version: r.try_get("version")?,
-                    field: r.try_get("field")?,
-                    old: r.try_get("old_value")?,
-                    new: r.try_get("new_value")?,
-                    at: store::from_ms(r.try_get("at")?),
-                })
-            })
-            .collect()
+        self.unlocked().await?.changes(id).await
     }
 
     /// Whether the received card is an offline copy waiting for its full record.
     pub async fn is_partial(&self, id: &str) -> Result<bool> {
-        let db = self.unlocked().await?;
-        let p: Option<i64> =
-            sqlx::query_scalar("SELECT partial FROM received_sync WHERE card_id = ?")
-                .bind(id)
-                .fetch_optional(db.pool())
-                .await?;
-        Ok(p.unwrap_or(0) != 0)
+        self.unlocked().await?.is_partial(id).await
     }
 
     /// When the server of the received card `id` last answered for it (a refresh that
     /// reached it, 304 included, or a batch sync answer covering it); `None` for static cards
     /// and live cards never synced since. Persisted: survives a restart.
     pub async fn synced_at(&self, id: &str) -> Result<Option<DateTime<Utc>>> {
-        let db = self.unlocked().await?;
-        let row = sqlx::query(
-            "SELECT s.synced_at FROM received_cards r
-             LEFT JOIN received_sync s ON s.card_id = r.id WHERE r.id = ?",
-        )
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or_else(|| CoreError::NotFound {
-            what: "received card",
-            id: id.to_string(),
-        })?;
-        Ok(row
-            .try_get::<Option<i64>, _>("synced_at")?
-            .map(store::from_ms))
+        self.unlocked().await?.synced_at(id).await
+    }
+
+    /// Why the last record for the received card `id` was refused (a bad signature, a changed
+    /// key, an older version, a card over the limits), as a code whose words
+    /// [`Refusal::text`] renders in the user's language; `None` once a record is accepted.
+    pub async fn last_refusal(&self, id: &str) -> Result<Option<Refusal>> {
+        self.unlocked().await?.last_refusal(id).await
     }
 
     /// The cached copy of a received card, at once (marks it seen). Follow with
@@ -756,29 +614,16 @@ impl Core {
     /// offline copy asks for the full record). Offline is not an error: it is reported.
     pub async fn refresh(&self, id: &str) -> Result<Refresh> {
         let db = self.unlocked().await?;
-        let row = sqlx::query(
-            "SELECT r.remote_id, r.remote_version, r.status, r.live, s.server_url, s.partial
-             FROM received_cards r LEFT JOIN received_sync s ON s.card_id = r.id WHERE r.id = ?",
-        )
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or_else(|| CoreError::NotFound {
-            what: "received card",
-            id: id.to_string(),
-        })?;
-        let live = row.try_get::<i64, _>("live")? != 0;
-        let status: String = row.try_get("status")?;
-        let remote: Option<String> = row.try_get("remote_id")?;
-        let server: Option<String> = row.try_get("server_url")?;
-        let (Some(remote), Some(server), true, "active") = (remote, server, live, status.as_str())
-        else {
+        let target = db.refresh_target(id).await?;
+        let (Some(remote), Some(server), true, "active") = (
+            target.remote_id,
+            target.server_url,
+            target.live,
+            target.status.as_str(),
+        ) else {
             return Ok(Refresh::NotLive);
         };
-        let partial = row.try_get::<Option<i64>, _>("partial")?.unwrap_or(0) != 0;
-        let have = row
-            .try_get::<Option<i64>, _>("remote_version")?
-            .unwrap_or(0);
+        let (partial, have) = (target.partial, target.version);
         let cid = CardId::parse(&remote).map_err(|e| CoreError::corrupt(id, e))?;
         let api = self.api(&server)?;
         let fetched = match api
@@ -792,7 +637,7 @@ impl Core {
         match fetched {
             Fetched::NotModified => {
                 let mut tx = db.begin_write().await?;
-                mark_synced(&mut tx, id, store::ms(store::now())).await?;
+                received_sync::mark_synced(&mut tx, id, store::ms(store::now())).await?;
                 tx.commit().await?;
                 Ok(Refresh::Unchanged)
             }
@@ -802,19 +647,22 @@ impl Core {
                 let mut ch = Vec::new();
                 let r = apply_tombstone(&mut tx, &t, &mut ch).await?;
                 if r.is_ok() {
-                    mark_synced(&mut tx, id, store::ms(store::now())).await?;
+                    received_sync::mark_synced(&mut tx, id, store::ms(store::now())).await?;
                 }
                 db.commit_with(tx, ch).await?;
                 Ok(match r {
                     Ok(_) => Refresh::Deleted,
-                    Err(reason) => Refresh::Refused { reason },
+                    Err(refusal) => Refresh::Refused {
+                        reason: tombstone_refusal_text(&t.id, &refusal),
+                        refusal,
+                    },
                 })
             }
             Fetched::Record(rec) => {
                 let applied = self
                     .apply_many_from(
                         db,
-                        vec![Incoming {
+                        vec![Arrival {
                             record: &rec,
                             secret: None,
                             server_url: None,
@@ -828,7 +676,10 @@ impl Core {
                 Ok(match applied.into_iter().next() {
                     Some(Applied::Updated(_, n)) => Refresh::Updated { changes: n },
                     Some(Applied::Revoked(_)) => Refresh::Revoked,
-                    Some(Applied::Refused(_, reason)) => Refresh::Refused { reason },
+                    Some(Applied::Refused(_, refusal)) => Refresh::Refused {
+                        reason: refusal.to_string(),
+                        refusal,
+                    },
                     _ => Refresh::Unchanged,
                 })
             }
@@ -918,7 +769,7 @@ impl Core {
             for rec in &resp.changed {
                 let a = apply_record(
                     &mut tx,
-                    Incoming {
+                    Arrival {
                         record: rec,
                         secret: None,
                         server_url: None,
@@ -946,21 +797,15 @@ impl Core {
                     Ok(None) => {}
                     Err(why) => {
                         report.refused += 1;
-                        report.errors.push(why);
+                        report.errors.push(tombstone_refusal_text(&t.id, &why));
                         unconfirmed.insert(t.id.as_str());
                     }
                 }
             }
             report.unknown += resp.unknown.len();
             let now = store::ms(store::now());
-            sqlx::query(
-                "UPDATE received_sync SET last_checked_at = ? WHERE card_id IN
-                 (SELECT id FROM received_cards WHERE remote_id IN (SELECT value FROM json_each(?)))",
-            )
-            .bind(now)
-            .bind(serde_json::to_string(&items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>()).unwrap_or_default())
-            .execute(&mut *tx)
-            .await?;
+            let asked: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+            received_sync::mark_checked_remote(&mut tx, &asked, now).await?;
             // A whole answer confirms every card asked about; a truncated one only the records
             // and tombstones it holds (the rest may be newer on the server).
             let covered: Vec<&str> = if resp.truncated {
@@ -976,16 +821,7 @@ impl Core {
                 .into_iter()
                 .filter(|id| !unconfirmed.contains(id))
                 .collect();
-            // (A list of strings always encodes; were it not to, no card is marked.)
-            let covered = serde_json::to_string(&covered).unwrap_or_else(|_| "[]".into());
-            sqlx::query(
-                "UPDATE received_sync SET synced_at = ? WHERE card_id IN
-                 (SELECT id FROM received_cards WHERE remote_id IN (SELECT value FROM json_each(?)))",
-            )
-            .bind(now)
-            .bind(covered)
-            .execute(&mut *tx)
-            .await?;
+            received_sync::mark_synced_remote(&mut tx, &covered, now).await?;
             db.commit_with(tx, ch).await?;
             if !resp.truncated {
                 return Ok(());

@@ -135,6 +135,7 @@ async fn every_card_method(
     vec![
         ("own_cards", kind(&core.own_cards().await)),
         ("synced_at", kind(&core.synced_at(rid).await)),
+        ("last_refusal", kind(&core.last_refusal(rid).await)),
         ("own_card", kind(&core.own_card(None).await)),
         ("own_card(id)", kind(&core.own_card(Some(oid)).await)),
         ("own_vcard", kind(&core.own_vcard(None).await)),
@@ -294,7 +295,7 @@ async fn no_card_method_answers_while_locked_and_all_do_after_unlock() {
     let core = open(&dir, &ks, &c).await.with_server(Some(srv.url()));
     assert!(core.lock_status().await.unwrap().locked);
     let results = every_card_method(&core, &rid, &oid, &inputs).await;
-    assert_eq!(results.len(), 50, "every method is listed");
+    assert_eq!(results.len(), 51, "every method is listed");
     let leaked: Vec<_> = results.iter().filter(|(_, k)| *k != "locked").collect();
     assert!(leaked.is_empty(), "answered while locked: {leaked:?}");
     // The error says what to do, in both languages.

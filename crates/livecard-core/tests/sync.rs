@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use livecard_core::decide::Refusal;
+use livecard_core::i18n::Lang;
 use livecard_core::{Core, CoreError, Edit, Refresh, Status};
 use livecard_format::crypto::{self, ShareLink};
 use livecard_format::Field;
@@ -129,10 +131,29 @@ async fn refusals_rollback_bad_signature_pinned_key() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, CoreError::Refused(m) if m.contains("rollback")),
+        matches!(
+            &err,
+            CoreError::Refused(Refusal::Rollback {
+                version: 1,
+                held: 2
+            })
+        ),
         "{err}"
     );
+    // The message as always; the JSON adds the code.
+    assert_eq!(
+        err.to_string(),
+        "refused: version 1 is older than the version 2 held here (rollback) / 拒绝旧版本"
+    );
+    let json = serde_json::to_value(&err).unwrap();
+    assert_eq!(json["kind"], "refused");
+    assert_eq!(json["refusal"]["code"], "rollback");
+    assert_eq!(json["message"], err.to_string());
     assert_eq!(b.get(&id).await.unwrap().card.title, "掌门");
+    // Remembered as a code, rendered in the user's language at display time.
+    let last = b.last_refusal(&id).await.unwrap().expect("remembered");
+    assert_eq!(last.code(), "rollback");
+    assert_eq!(last.text(Lang::Zh), "拒绝旧版本");
 
     // Bad signature: a tampered newer record is refused.
     let share = a.own_share(None).await.unwrap();
@@ -143,8 +164,13 @@ async fn refusals_rollback_bad_signature_pinned_key() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, CoreError::Refused(m) if m.contains("signature")),
+        matches!(&err, CoreError::Refused(Refusal::BadSignature)),
         "{err}"
+    );
+    assert_eq!(err.to_string(), "refused: bad signature / 签名无效");
+    assert_eq!(
+        b.last_refusal(&id).await.unwrap(),
+        Some(Refusal::BadSignature)
     );
     assert_eq!(b.get(&id).await.unwrap().remote_version, Some(2));
 
@@ -168,6 +194,10 @@ async fn refusals_rollback_bad_signature_pinned_key() {
     let r = b.sync().await.unwrap();
     assert_eq!((r.updated, r.refused), (0, 1), "{r:?}");
     assert!(r.errors[0].contains("public key changed"), "{:?}", r.errors);
+    assert_eq!(
+        b.last_refusal(&id).await.unwrap(),
+        Some(Refusal::KeyChanged)
+    );
     let rc = b.get(&id).await.unwrap();
     assert_eq!(
         (rc.card.title.as_str(), rc.remote_version),

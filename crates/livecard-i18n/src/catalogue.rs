@@ -51,6 +51,25 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("error.nfc_tag_lost", "The tag moved away: hold it still and try again.", "标签已移开：请拿稳后重试。"),
     ("error.nfc_timeout", "No tag came near in time.", "等待标签超时。"),
     ("error.nfc_verify_failed", "The tag reads back differently: write again.", "写入后读回不一致：请重新写入。"),
+    // Why a record was refused (`refusal.CODE`, livecard-core `decide::Refusal`, kind `refused`).
+    // The CLI prints most as "English / 中文" with the Chinese as a short gloss (it may name fewer
+    // placeholders, as `cli.*`); `no_secret`, `no_server`, `bad_record`, `breaks_limits` and
+    // `newer_unreadable` in English only.
+    ("refusal.bad_signature", "refused: bad signature", "签名无效"),
+    ("refusal.key_mismatch", "refused: the card's key does not match its id", "密钥不符"),
+    ("refusal.bad_record", "refused: {detail}", "拒绝：记录无效（{detail}）"),
+    ("refusal.key_changed", "refused: the card's public key changed since first seen", "公钥已变更"),
+    ("refusal.no_secret", "no share secret for this card", "没有这张名片的分享密钥"),
+    ("refusal.unreadable", "cannot read the card: the link's secret is wrong or was reset by its owner", "链接已失效"),
+    ("refusal.breaks_limits", "refused: card breaks the limits: {detail}", "拒绝：名片超出限制：{detail}"),
+    ("refusal.no_server", "no server known for this card", "不知道这张名片的同步服务器"),
+    ("refusal.rollback", "refused: version {version} is older than the version {held} held here (rollback)", "拒绝旧版本"),
+    ("refusal.deleted", "the owner deleted this card; it no longer updates", "名片已删除"),
+    ("refusal.link_reset", "the link's secret no longer reads this card: the owner reset the link", "链接已失效"),
+    ("refusal.gone", "the owner deleted this card", "名片已被删除"),
+    ("refusal.published_deleted", "card {id} was deleted on the server; it cannot be published again (publish a new card)", "名片已在服务器删除"),
+    ("refusal.newer_unreadable", "cannot read the server's newer version ({detail}): another device reset the link; import its keys", "无法读取服务器上的新版本（{detail}）：另一台设备重置了链接；请导入它的密钥"),
+    ("refusal.other", "{text}", "{text}"),
     // The PIN lock's messages (`pin.CODE`, `livecard_lock::LockError::message`) and the durations
     // they show. Sentences join with a space in English, with nothing in Chinese (`Lang::join`).
     ("pin.no_pin", "No PIN is set.", "尚未设置 PIN 码。"),

@@ -6,12 +6,17 @@
 //! start over).
 //!
 //! The SQL lives here, one module per table: `own_cards`, `received_cards`, `notes`
-//! (`received_notes`), `tags` (`received_tags`), `meta`.
+//! (`received_notes`), `tags` (`received_tags`), `meta`, and sync's `received_sync`,
+//! `pinned_keys`, `card_changes` (their writes are functions over the caller's transaction,
+//! so one sync answer is applied in one transaction).
 
+pub(crate) mod card_changes;
 mod meta;
 mod notes;
 mod own_cards;
+pub(crate) mod pinned_keys;
 pub(crate) mod received_cards;
+pub(crate) mod received_sync;
 mod tags;
 #[cfg(test)]
 mod tests;

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::error::{CoreError, Result};
 use crate::keys::{self, SEARCH_KEY_VERSION};
-use crate::model::{AddOutcome, AddStatus, CardSummary, ReceivedCard, Sort, Source};
+use crate::model::{AddOutcome, AddStatus, CardSummary, ReceivedCard, Sort, Source, Status};
 use crate::search::Entry;
 
 /// Same person: same non-empty name, and a mobile, landline or email in common.
@@ -290,7 +290,6 @@ fn received_from_row(row: &SqliteRow, tags: Vec<String>) -> Result<ReceivedCard>
             .unwrap_or_default(),
         tags,
         card,
-        display: Default::default(),
         id,
     })
 }
@@ -355,4 +354,70 @@ pub(crate) async fn refresh_keys(conn: &mut SqliteConnection, id: &str) -> Resul
         sort_key,
         company_sort_key,
     })
+}
+
+/// Stores a live card just received from a record (status active); returns its local id.
+pub(crate) async fn insert_live(
+    conn: &mut SqliteConnection,
+    card: &Card,
+    source: Source,
+    remote_id: &str,
+    version: i64,
+    at: i64,
+) -> Result<String> {
+    let id = new_id()?;
+    sqlx::query(
+        "INSERT INTO received_cards
+         (id, card_json, source, live, remote_id, remote_version, status, added_at, updated_at, last_seen_at)
+         VALUES (?, ?, ?, 1, ?, ?, 'active', ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(to_json(&id, card)?)
+    .bind(source.as_str())
+    .bind(remote_id)
+    .bind(version)
+    .bind(at)
+    .bind(at)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Replaces a live card's owner fields with a newer record's (active again); `updated_at`
+/// moves to `at` only when `fields_changed`.
+pub(crate) async fn update_from_record(
+    conn: &mut SqliteConnection,
+    id: &str,
+    card: &Card,
+    version: i64,
+    fields_changed: bool,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE received_cards SET card_json = ?, remote_version = ?, status = 'active', live = 1,
+         updated_at = CASE WHEN ? THEN ? ELSE updated_at END WHERE id = ?",
+    )
+    .bind(to_json(id, card)?)
+    .bind(version)
+    .bind(fields_changed)
+    .bind(at)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets a received card's status (revoked, deleted).
+pub(crate) async fn set_status(
+    conn: &mut SqliteConnection,
+    id: &str,
+    status: Status,
+) -> Result<()> {
+    sqlx::query("UPDATE received_cards SET status = ? WHERE id = ?")
+        .bind(status.as_str())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
