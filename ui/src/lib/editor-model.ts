@@ -60,7 +60,7 @@ export function cardToForm(card: Card | null): Form {
   const c = card ?? emptyCard();
   const single = {} as Record<SingleField, string>;
   for (const f of SINGLE) {
-    single[f] = f === 'temp_until' ? toLocalInput(c.temp_until) : shownValue(card, f, 0, String(c[f] ?? ''));
+    single[f] = f === 'temp_until' ? toLocalInput(c.temp_until ?? undefined) : shownValue(card, f, 0, String(c[f] ?? ''));
   }
   const multi = {} as Record<MultiField, string[]>;
   for (const f of MULTI) {

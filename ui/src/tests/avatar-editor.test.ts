@@ -177,7 +177,7 @@ describe('avatar where cards show one', () => {
   it('a received card', async () => {
     const rc: ReceivedCard = {
       id: 'r1', name: '李四', source: 'link', live: false, status: 'active', remote_id: null, remote_version: null,
-      added_at: '', updated_at: '', last_seen_at: null, changed: false, notes: '', tags: [],
+      added_at: '', updated_at: '', last_seen_at: null, synced_at: null, changed: false, notes: '', tags: [], display: {},
       card: { ...emptyCard(), name: '李四', avatar: { mime: 'image/png', data: 'iVBORw0KGgo' } },
     };
     mockIPC((cmd) => {

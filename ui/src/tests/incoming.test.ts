@@ -44,7 +44,7 @@ describe('what an incoming result shows', () => {
       ['invalid_input', 'incoming.badLink'], ['server', 'incoming.failed'],
     ];
     for (const [kind, key] of kinds) {
-      const d = describeResult(result(0, { error: { kind, message: 'why' } }));
+      const d = describeResult(result(0, { error: { kind, message: 'why' } as IncomingResult['error'] }));
       expect(d.open).toBeNull();
       expect(d.notice).toEqual({ key, params: { message: 'why' }, error: true });
     }
@@ -94,7 +94,7 @@ describe('taking results from Rust', () => {
 
 const lockStatus = (locked: boolean): LockStatus => ({
   pin_set: true, locked, wrong_tries: 0, wait_secs: 0, tries_left_before_delay: 3,
-  auto_lock_secs: 60, wipe_after: null, wipe_pending: false,
+  auto_lock_secs: 60, wipe_after: null, wipe_pending: false, biometric: false, keys_missing: false,
 });
 
 describe('the app with incoming links', () => {

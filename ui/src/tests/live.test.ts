@@ -17,7 +17,7 @@ function received(over: Partial<ReceivedCard> = {}): ReceivedCard {
   return {
     id: 'r1', name: '李四', source: 'link', live: true, status: 'active', remote_id: 'ABCDEFGH',
     remote_version: 1, added_at: '2026-11-25T00:00:00Z', updated_at: '2026-11-25T00:00:00Z',
-    last_seen_at: null, changed: false, notes: '', tags: [],
+    last_seen_at: null, synced_at: null, changed: false, notes: '', tags: [], display: {},
     card: { ...emptyCard(), name: '李四', mobile: ['+8613800138000'] },
     ...over,
   };

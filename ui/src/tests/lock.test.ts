@@ -10,7 +10,7 @@ import type { LockStatus } from '../lib/api/lock';
 
 const status = (over: Partial<LockStatus> = {}): LockStatus => ({
   pin_set: true, locked: true, wrong_tries: 0, wait_secs: 0, tries_left_before_delay: 3,
-  auto_lock_secs: 60, wipe_after: null, wipe_pending: false, ...over,
+  auto_lock_secs: 60, wipe_after: null, wipe_pending: false, biometric: false, keys_missing: false, ...over,
 });
 
 /** A fake core: PIN 2468, three free tries, then a 30 s wait. */

@@ -198,10 +198,10 @@ describe('write my card to an NFC tag', () => {
     render(MyCard);
     await fireEvent.click(await screen.findByTestId('nfc-write'));
     expect(await screen.findByTestId('nfc-waiting')).toHaveTextContent('Hold the tag near the phone');
-    answer({ bytes: 187 });
+    answer({ bytes: 187 } as NfcWritten);
     expect(await screen.findByTestId('nfc-result')).toHaveTextContent('187 bytes');
     await fireEvent.click(screen.getByTestId('nfc-write'));
-    answer({ bytes: 61, offline_included: false, dropped_fields: [] });
+    answer({ bytes: 61, offline_included: false, dropped_fields: [] } as unknown as NfcWritten);
     await waitFor(() => expect(screen.getByTestId('nfc-result')).toHaveTextContent('61 bytes. Only the link fitted'));
     expect(screen.queryByTestId('nfc-waiting')).toBeNull();
     expect(cmds(calls)).toContain('nfc_write_my_card');

@@ -14,7 +14,7 @@ const android: AppInfo = { ...desktop, platform: 'android', nfc: true, scanner: 
 
 const lock = (over: Partial<LockStatus> = {}): LockStatus => ({
   pin_set: false, locked: false, wrong_tries: 0, wait_secs: 0, tries_left_before_delay: 3,
-  auto_lock_secs: 60, wipe_after: null, wipe_pending: false, ...over,
+  auto_lock_secs: 60, wipe_after: null, wipe_pending: false, biometric: false, keys_missing: false, ...over,
 });
 
 type Handler = (cmd: string, args: Record<string, unknown>) => unknown;

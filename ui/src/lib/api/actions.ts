@@ -5,39 +5,13 @@
 import { openUrl } from '@tauri-apps/plugin-opener';
 import { call } from './ipc';
 
-export type ActionKind = 'call' | 'sms' | 'copy' | 'email' | 'open_app' | 'open_web' | 'map';
+import type { Action, FallbackOffer } from '../generated/types';
 
-export interface Action {
-  kind: ActionKind;
-  /** i18n key, e.g. "action.call" (the UI's dictionaries carry them). */
-  label_key: string;
-  url: string | null;
-  copy_text: string | null;
-  fallback: unknown;
-  primary: boolean;
-}
+export type { Action, ActionKind, FallbackOffer, FieldActions } from '../generated/types';
 
-export interface FieldActions {
-  field: string;
-  index: number;
-  value: string;
-  label_key: string;
-  /** The temporary number while valid: shown first, dialled by default. */
-  primary: boolean;
-  valid_until?: string;
-  refused?: string;
-  actions: Action[];
-}
-
-export interface FallbackOffer {
-  kind: 'store' | 'web';
-  label_key: string;
-  url: string;
-}
-
-export const cardActions = (id: string) => call<FieldActions[]>('card_actions', { id });
+export const cardActions = (id: string) => call('card_actions', { id });
 export const actionFallbacks = (action: Action, appMissing: boolean) =>
-  call<FallbackOffer[]>('action_fallbacks', { action, appMissing });
+  call('action_fallbacks', { action, appMissing });
 
 export async function copyText(text: string): Promise<void> {
   await navigator.clipboard.writeText(text);
@@ -65,4 +39,4 @@ export async function runAction(a: Action): Promise<FallbackOffer[]> {
 }
 
 /** Texts of the label keys above in a language ("zh" or "en"), from livecard-actions. */
-export const actionLabels = (lang: string) => call<Record<string, string>>('action_labels', { lang });
+export const actionLabels = (lang: string) => call('action_labels', { lang });

@@ -2,27 +2,19 @@
 // Rust). Rust opens the native save dialog; `path: null` means the user cancelled it.
 import { ApiError, call } from './ipc';
 
-export interface Exported {
-  /** Where the file went; null when the user cancelled the save dialog. */
-  path: string | null;
-  count: number;
-}
-
-export interface Restored {
-  /** Ids of the own cards whose keys came back. */
-  cards: string[];
-  /** How many of them were not on this phone before. */
-  created: number;
-}
+export type { Exported } from '../generated/types';
+/** What restoring a key backup did (livecard-core KeysImported). */
+export type { KeysImported as Restored } from '../generated/types';
+import type { KeysImported as Restored } from '../generated/types';
 
 /** The core's rule for a backup passphrase (checked here only to answer before a round trip). */
 export const MIN_PASSPHRASE = 8;
 /** A key backup is small; anything bigger is not one. */
 export const MAX_BACKUP_BYTES = 1024 * 1024;
 
-export const exportCards = () => call<Exported>('export_cards');
+export const exportCards = () => call('export_cards');
 
-export const exportKeyBackup = (passphrase: string) => call<Exported>('export_key_backup', { passphrase });
+export const exportKeyBackup = (passphrase: string) => call('export_key_backup', { passphrase });
 
 /** Restore keys from a backup file read in the webview (no fs permission). Rejects with kind
  *  `too_big` over {@link MAX_BACKUP_BYTES} without asking Rust; a wrong passphrase is kind
@@ -32,5 +24,5 @@ export async function importKeyBackup(file: Blob, passphrase: string): Promise<R
     throw new ApiError('too_big', `backup file is ${file.size} bytes; the limit is ${MAX_BACKUP_BYTES}`);
   }
   const bytes = new Uint8Array(await file.arrayBuffer());
-  return call<Restored>('import_key_backup', { bytes: Array.from(bytes), passphrase });
+  return call('import_key_backup', { bytes: Array.from(bytes), passphrase });
 }

@@ -2,21 +2,12 @@
 // Rust classifier of the open card; a hit comes back with the call or SMS to run after a
 // countdown.
 import { call } from './ipc';
-import type { Action } from './actions';
 
-export interface Sample {
-  t_ms: number;
-  x: number;
-  y: number;
-  z: number;
-}
+import type { Sample } from '../generated/types';
 
-export interface GestureHit {
-  gesture: 'lift_up' | 'put_down';
-  action: Action;
-}
+export type { GestureHit, Sample } from '../generated/types';
 
-export const gestureStart = (id: string) => call<void>('gesture_start', { id });
-export const gestureStop = (id: string) => call<void>('gesture_stop', { id });
+export const gestureStart = (id: string) => call('gesture_start', { id });
+export const gestureStop = (id: string) => call('gesture_stop', { id });
 export const gestureFeed = (id: string, samples: Sample[]) =>
-  call<GestureHit | null>('gesture_feed', { id, samples });
+  call('gesture_feed', { id, samples });

@@ -6,5 +6,5 @@ import type { AddReport } from './types';
 /** Import the bytes of a .vcf file (one or more cards; any charset the core understands). */
 export async function importVcfFile(file: Blob): Promise<AddReport> {
   const bytes = new Uint8Array(await file.arrayBuffer());
-  return call<AddReport>('import_vcf', { bytes: Array.from(bytes) });
+  return call('import_vcf', { bytes: Array.from(bytes) });
 }

@@ -1,18 +1,27 @@
 // The one door to the Rust side. Feature modules in this folder call `call()`; nothing
 // else in the UI imports `invoke`.
 import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
-import type { Command, ErrorKind } from '../generated/ipc';
+import { listen } from '@tauri-apps/api/event';
+import type { Command, Commands, ErrorKind, Events } from '../generated/ipc';
 
-export type { Command, ErrorKind };
+export type { Command, Commands, ErrorKind, Events };
+
+/** What command `C` takes: nothing, its named arguments (optional when all are), or raw bytes
+ *  (generated from the Rust command's signature). */
+export type ArgsOf<C extends Command> = Commands[C]['args'] extends null
+  ? []
+  : {} extends Commands[C]['args']
+    ? [args?: Commands[C]['args']]
+    : [args: Commands[C]['args']];
+/** What command `C` resolves to (generated from the Rust command's signature). */
+export type ResultOf<C extends Command> = Commands[C]['result'];
 
 /** Kinds the UI raises itself (file checks and the camera), not the Rust side. */
 export type UiErrorKind = 'too_big' | 'scan' | 'camera_denied';
 
 /** One refused value, as the core's FieldError serialises. */
-export interface FieldError {
-  field: string;
-  message: string;
-}
+export type { FieldError } from '../generated/types';
+import type { FieldError } from '../generated/types';
 
 /** What every command rejects with: the shell's CommandError ({kind, message, fields?}). */
 export class ApiError extends Error {
@@ -58,14 +67,24 @@ export function onErrorKind(kind: ErrorKind, fn: KindListener): () => void {
   return () => set.delete(fn);
 }
 
-/** `cmd`: a registered command (the generated `Command` names); `args`: named arguments, or
- *  raw bytes (a Uint8Array) sent as the request body. */
-export async function call<T>(cmd: Command, args?: InvokeArgs): Promise<T> {
+/** `cmd`: a registered command (the generated `Command` names); `args`: its named arguments,
+ *  or raw bytes (a Uint8Array) sent as the request body — both checked against the generated
+ *  `Commands` map, as is the result. */
+export async function call<C extends Command>(cmd: C, ...args: ArgsOf<C>): Promise<ResultOf<C>> {
   try {
-    return await invoke<T>(cmd, args);
+    return await invoke<ResultOf<C>>(cmd, args[0] as InvokeArgs | undefined);
   } catch (e) {
     const err = toApiError(e);
     for (const fn of kindListeners.get(err.kind as ErrorKind) ?? []) fn(err);
     throw err;
   }
+}
+
+/** Hear event `E` from the Rust side (the payload type is the generated `Events` map's).
+ *  Resolves to the function that stops listening. */
+export async function onEvent<E extends keyof Events>(
+  event: E,
+  fn: (payload: Events[E]) => void,
+): Promise<() => void> {
+  return listen<Events[E]>(event, (e) => fn(e.payload));
 }

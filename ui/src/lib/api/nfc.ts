@@ -3,45 +3,20 @@
 // (`nfc_cancelled`, `nfc_locked`, `nfc_too_small`, `nfc_not_ndef`, `nfc_empty`,
 // `nfc_tag_lost`, `nfc_off`, `nfc_timeout`, `nfc_verify_failed`); anything else is `nfc`.
 import { call } from './ipc';
-import type { AddReport } from './types';
 import type { MessageKey } from '../i18n/index.svelte';
 
-/** A tag as the phone reported it. */
-export interface TagInfo {
-  /** `ntag213`, `ntag215`, `ntag216` when the phone identified the chip. */
-  chip?: string | null;
-  /** Largest NDEF message it takes, in bytes. */
-  max_size?: number | null;
-  /** false: locked (read-only). */
-  writable?: boolean | null;
-  tech?: string[];
-}
-
-export interface NfcReadReport extends AddReport {
-  tag?: TagInfo;
-}
-
-export interface NfcWritten {
-  /** Bytes written to the tag (the link record, plus the offline copy when it fits). */
-  bytes: number;
-  /** The signed offline copy is on the tag too (else the link alone fitted). */
-  offline_included?: boolean;
-  /** Fields left out of the offline copy to fit the tag (the link brings them). */
-  dropped_fields?: string[];
-  /** The tag was read back and holds exactly what was written. */
-  verified?: boolean;
-  tag?: TagInfo;
-}
+export type { NfcReadReport, NfcWritten, TagInfo } from '../generated/types';
+import type { TagInfo } from '../generated/types';
 
 /** Wait for a tag, read it and add the card it holds. */
-export const nfcRead = () => call<NfcReadReport>('nfc_read');
+export const nfcRead = () => call('nfc_read');
 
 /** Write my card's share link (and offline copy, when the tag has room) to a tag, then read
  *  it back. Kind `invalid_input`/`not_found` when the card is not published yet. */
-export const nfcWriteMyCard = () => call<NfcWritten>('nfc_write_my_card');
+export const nfcWriteMyCard = () => call('nfc_write_my_card');
 
 /** Stop waiting for a tag: the pending read or write rejects with kind `nfc_cancelled`. */
-export const nfcCancel = () => call<null>('nfc_cancel');
+export const nfcCancel = () => call('nfc_cancel');
 
 /** The message for an NFC error kind (null: not an NFC kind, or the generic `nfc`). */
 export function nfcErrorKey(kind: string): MessageKey | null {

@@ -12,7 +12,7 @@ import type { AddReport } from './types';
 /** Add whatever a QR code or the paste box held (`pasted`: recorded as typed/pasted, not
  *  scanned). */
 export const addScannedText = (text: string, pasted = false) =>
-  call<AddReport>('add_scanned_text', pasted ? { text, pasted } : { text });
+  call('add_scanned_text', pasted ? { text, pasted } : { text });
 
 /** Largest picture the core reads (`MAX_QR_IMAGE_BYTES`). */
 export const MAX_PHOTO_MB = 32;
@@ -22,11 +22,11 @@ export const MAX_PHOTO_MB = 32;
  *  body). Rejects with kind `no_qr_code` when the picture has no readable code. */
 export async function addQrPhoto(file: Blob): Promise<AddReport> {
   const bytes = new Uint8Array(await file.arrayBuffer());
-  return call<AddReport>('add_qr_image', bytes);
+  return call('add_qr_image', bytes);
 }
 
 /** The QR texts in one camera frame (PNG/JPEG bytes); empty when none. */
-export const decodeQrFrame = (bytes: Uint8Array) => call<string[]>('decode_qr_frame', bytes);
+export const decodeQrFrame = (bytes: Uint8Array) => call('decode_qr_frame', bytes);
 
 type Permission = 'granted' | 'denied' | 'prompt' | 'prompt-with-rationale';
 

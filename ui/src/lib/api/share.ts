@@ -3,13 +3,8 @@
 // by livecard-actions for this platform: `sms:?body=` or iOS's `sms:&body=`).
 import { call } from './ipc';
 
-export interface Shared {
-  /** The system share sheet opened (phones); false on desktop. */
-  shared: boolean;
-  /** Desktop .vcf: where it was saved (null: the dialog was cancelled). */
-  path: string | null;
-}
+export type { Shared } from '../generated/types';
 
-export const shareLink = () => call<Shared>('share_link');
-export const shareVcf = () => call<Shared>('share_vcf');
-export const smsLinkUrl = () => call<string>('sms_link_url');
+export const shareLink = () => call('share_link');
+export const shareVcf = () => call('share_vcf');
+export const smsLinkUrl = () => call('sms_link_url');

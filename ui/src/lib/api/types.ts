@@ -1,55 +1,31 @@
-// Mirrors of the Rust types the commands return (livecard-format's Card; livecard-core's
-// records). Field names are the card model's JSON names (the CLI's field names).
+// The Rust types the commands take and return are generated from the Rust definitions
+// (../generated/types.ts, written by src-tauri/tests/ipc_types.rs with ts-rs; field names are
+// the card model's JSON names, the CLI's field names). This module re-exports them and adds
+// what only the UI needs: the field-name unions, emptyCard, addressLine, displayName.
 
 import { FIELDS } from '../generated/fields';
+import type { Address, Card } from '../generated/types';
 
-export interface Address {
-  po_box: string;
-  extended: string;
-  street: string;
-  locality: string;
-  region: string;
-  postal_code: string;
-  country: string;
-}
-
-export interface Avatar {
-  mime: string;
-  /** base64 */
-  data: string;
-}
+export type {
+  AddOutcome,
+  AddReport,
+  AddStatus,
+  Address,
+  Avatar,
+  Card,
+  CardSummary,
+  CardWindow,
+  OwnCard,
+  ReceivedCard,
+  Sort,
+  Source,
+  Status,
+} from '../generated/types';
 
 /** The field table (generated from livecard-format/src/fields.rs). */
 type FieldRow = (typeof FIELDS)[number];
 /** Every field key of the table. */
 export type FieldKey = FieldRow['key'];
-
-/** Fields added through the table later are optional string members (`wecom`, `telegram`). */
-export interface Card extends Partial<Record<SingleField, string>> {
-  name: string;
-  family: string;
-  given: string;
-  /** null (or absent): no avatar; me_save takes null as "remove it". */
-  avatar?: Avatar | null;
-  company: string;
-  title: string;
-  industry: string;
-  mobile: string[];
-  phone: string[];
-  fax: string[];
-  email: string[];
-  address: Address[];
-  website: string[];
-  qq: string;
-  wechat: string;
-  aliwangwang: string;
-  msn: string;
-  weibo: string;
-  dingtalk: string;
-  bulletin: string;
-  temp_number: string;
-  temp_until?: string;
-}
 
 /** Single-valued fields the editor shows (family/given come from the name, the avatar has
  * its own picker). */
@@ -82,73 +58,4 @@ export function displayName(c: Card): string {
   const joined = (cjk ? `${c.family}${c.given}` : `${c.given} ${c.family}`).trim();
   if (joined) return joined;
   return [c.company, ...c.mobile, ...c.phone, ...c.email].find((s) => s.trim()) ?? '';
-}
-
-/** One of the user's own cards (livecard-core OwnCard): the card's fields flat, plus these. */
-export interface OwnCard extends Card {
-  id: string;
-  version: number;
-  default: boolean;
-  created_at: string;
-  updated_at: string;
-}
-
-export type Source = 'link' | 'qr' | 'nfc' | 'vcf' | 'mecard';
-export type Status = 'active' | 'revoked' | 'deleted';
-export type Sort = 'name' | 'updated' | 'company';
-
-/** A received card with the recipient's own notes and tags (livecard-core ReceivedCard). */
-export interface ReceivedCard {
-  id: string;
-  name: string;
-  source: Source;
-  live: boolean;
-  status: Status;
-  remote_id: string | null;
-  remote_version: number | null;
-  added_at: string;
-  updated_at: string;
-  last_seen_at: string | null;
-  changed: boolean;
-  notes: string;
-  tags: string[];
-  card: Card;
-}
-
-/** One window of the list (livecard-core CardWindow): `rows` are rows `offset…` of `total`. */
-export interface CardWindow {
-  total: number;
-  offset: number;
-  rows: CardSummary[];
-}
-
-/** A list or search row (livecard-core CardSummary). */
-export interface CardSummary {
-  id: string;
-  name: string;
-  company: string;
-  title: string;
-  source: Source;
-  live: boolean;
-  status: Status;
-  changed: boolean;
-  added_at: string;
-  updated_at: string;
-  tags: string[];
-}
-
-export type AddStatus = 'added' | 'updated' | 'unchanged';
-
-/** What adding one card did (livecard-core AddOutcome). */
-export interface AddOutcome {
-  id: string;
-  name: string;
-  status: AddStatus;
-  warnings: string[];
-}
-
-/** What an import did: one outcome per card kept, and why others were skipped. */
-export interface AddReport {
-  added: AddOutcome[];
-  skipped: string[];
 }

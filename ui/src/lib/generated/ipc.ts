@@ -222,3 +222,111 @@ export const ERROR_KINDS: readonly ErrorKind[] = [
   'wrong_passphrase',
   'wrong_pin',
 ];
+
+import type {
+  Action,
+  AddOutcome,
+  AddReport,
+  AppInfo,
+  BiometricStatus,
+  Card,
+  CardSummary,
+  CardView,
+  CardWindow,
+  Exported,
+  FallbackOffer,
+  FieldActions,
+  GestureHit,
+  InboxEntry,
+  KeysImported,
+  LockStatus,
+  MyShare,
+  NfcReadReport,
+  NfcWritten,
+  OwnCard,
+  Ping,
+  PublishState,
+  ReceivedCard,
+  ReplySent,
+  Sample,
+  Settings,
+  Shared,
+  Sort,
+  SyncRun,
+  SyncStatus,
+  Taken,
+  WatchUpdate,
+} from './types';
+
+/** Each command's arguments (`null`: none; `Uint8Array`: the raw request body) and result,
+ * read from its function in src-tauri/src (keys camelCase as tauri sends them). */
+export interface Commands {
+  app_info: { args: null; result: AppInfo };
+  settings_get: { args: null; result: Settings };
+  settings_set: { args: { settings: Settings }; result: Settings };
+  validate_field: { args: { field: string; value: string }; result: string };
+  me_get: { args: null; result: OwnCard | null };
+  me_save: { args: { card: Card }; result: OwnCard };
+  me_from_received: { args: { id: string }; result: OwnCard };
+  cards_list: { args: { sort: Sort }; result: Array<CardSummary> };
+  cards_search: { args: { query: string }; result: Array<CardSummary> };
+  cards_window: { args: { query: string; sort: Sort; offset: number; limit: number }; result: CardWindow };
+  card_open: { args: { id: string }; result: ReceivedCard };
+  card_set_notes: { args: { id: string; notes: string }; result: ReceivedCard };
+  card_add_tag: { args: { id: string; tag: string }; result: ReceivedCard };
+  card_remove_tag: { args: { id: string; tag: string }; result: ReceivedCard };
+  card_delete: { args: { id: string }; result: null };
+  import_vcf: { args: { bytes: Array<number> }; result: AddReport };
+  import_text: { args: { text: string }; result: AddReport };
+  lock_status: { args: null; result: LockStatus };
+  lock_unlock: { args: { pin: string }; result: LockStatus };
+  lock_set_pin: { args: { new: string; current?: string | null }; result: LockStatus };
+  lock_remove: { args: { current: string }; result: LockStatus };
+  lock_now: { args: null; result: LockStatus };
+  lock_set_auto: { args: { secs: number }; result: LockStatus };
+  lock_set_wipe_after: { args: { n?: number | null }; result: LockStatus };
+  lock_recover_from_backup: { args: { bytes: Array<number>; passphrase: string }; result: KeysImported };
+  lock_start_over: { args: null; result: number };
+  add_scanned_text: { args: { text: string; pasted?: boolean | null }; result: AddReport };
+  nfc_read: { args: null; result: NfcReadReport };
+  nfc_write_my_card: { args: null; result: NfcWritten };
+  nfc_cancel: { args: null; result: null };
+  lock_biometric_status: { args: null; result: BiometricStatus };
+  lock_set_biometric: { args: { enabled: boolean }; result: LockStatus };
+  lock_unlock_biometric: { args: null; result: LockStatus };
+  export_cards: { args: null; result: Exported };
+  export_key_backup: { args: { passphrase: string }; result: Exported };
+  import_key_backup: { args: { bytes: Array<number>; passphrase: string }; result: KeysImported };
+  me_share: { args: null; result: MyShare };
+  me_offline_qr: { args: null; result: string };
+  me_publish: { args: null; result: PublishState };
+  me_reset_link: { args: null; result: MyShare };
+  add_link: { args: { text: string }; result: AddOutcome };
+  add_qr_image: { args: Uint8Array; result: AddReport };
+  decode_qr_frame: { args: Uint8Array; result: Array<string> };
+  share_link: { args: null; result: Shared };
+  share_vcf: { args: null; result: Shared };
+  sms_link_url: { args: null; result: string };
+  card_view: { args: { id: string }; result: CardView };
+  card_refresh: { args: { id: string }; result: CardView };
+  sync_now: { args: null; result: SyncRun };
+  sync_status: { args: null; result: SyncStatus | null };
+  card_actions: { args: { id: string }; result: Array<FieldActions> };
+  action_fallbacks: { args: { action: Action; appMissing: boolean }; result: Array<FallbackOffer> };
+  action_labels: { args: { lang: string }; result: Record<string, string> };
+  gesture_start: { args: { id: string }; result: null };
+  gesture_stop: { args: { id: string }; result: null };
+  gesture_feed: { args: { id: string; samples: Array<Sample> }; result: GestureHit | null };
+  incoming_take: { args: null; result: Taken };
+  reply_send: { args: { id: string; note?: string | null }; result: ReplySent };
+  inbox_list: { args: null; result: Array<InboxEntry> };
+  inbox_set: { args: { msg: string; action: string }; result: InboxEntry };
+  incoming_status: { args: null; result: Ping };
+}
+
+/** Each event the app emits and its payload. */
+export interface Events {
+  'card-changed': WatchUpdate;
+  'incoming': Ping;
+  'locked': null;
+}
