@@ -13,12 +13,13 @@
 //! `LIVECARD_REQUIRE_BROWSER` is set, where it fails. `LIVECARD_WRITE_SCREENSHOTS=1` writes
 //! docs/screenshots/share-page-{zh,en}.png.
 
-use std::io::{BufRead, BufReader};
+mod browser;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use browser::{open_browser, start_driver};
+use fantoccini::{Client, Locator};
 use livecard_format::crypto::{seal, sign_delete, CardKeys, ShareLink, ShareSecret};
 use livecard_format::vcard::{parse_vcards, to_vcard};
 use livecard_format::wire::{card_path, SealedRecord};
@@ -66,119 +67,6 @@ impl Server {
             t.await.expect("server task").expect("server ran");
         }
     }
-}
-
-/// chromedriver as a child process; killed (by its own handle) when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn find_tools() -> Option<(PathBuf, PathBuf)> {
-    let driver = std::env::var_os("LIVECARD_CHROMEDRIVER")
-        .map(PathBuf::from)
-        .or_else(|| {
-            ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
-                .iter()
-                .map(PathBuf::from)
-                .find(|p| p.exists())
-        })?;
-    let browser = std::env::var_os("LIVECARD_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    (driver.exists() && browser.exists()).then_some((driver, browser))
-}
-
-/// Starts chromedriver on a free port and returns once it says it is listening.
-fn start_driver(path: &Path) -> Driver {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let mut child = Command::new(path)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start chromedriver");
-    let stdout = child.stdout.take().expect("chromedriver stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let mut seen = Vec::new();
-    loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                let ready = line.contains("started successfully");
-                seen.push(line);
-                if ready {
-                    break;
-                }
-            }
-            _ => {
-                let _ = child.kill();
-                panic!(
-                    "chromedriver exited before it was ready:\n{}",
-                    seen.join("\n")
-                );
-            }
-        }
-    }
-    // Keep draining its log so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines.by_ref() {});
-    Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-async fn open_browser(
-    driver: &Driver,
-    chromium: &Path,
-    lang: &str,
-    profile: &Path,
-    downloads: &Path,
-) -> Client {
-    let caps = serde_json::json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": chromium.display().to_string(),
-            "args": [
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-dev-shm-usage",
-                format!("--user-data-dir={}", profile.display()),
-                format!("--lang={lang}"),
-                "--window-size=480,1000",
-            ],
-            "prefs": {
-                "download.default_directory": downloads.display().to_string(),
-                "download.prompt_for_download": false,
-                "intl.accept_languages": lang,
-            }
-        }
-    });
-    let caps = match caps {
-        serde_json::Value::Object(m) => m,
-        _ => unreachable!("a JSON object literal"),
-    };
-    ClientBuilder::rustls()
-        .expect("rustls")
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("WebDriver session with Chromium")
 }
 
 fn test_card() -> Card {
@@ -300,17 +188,8 @@ fn save_screenshot(png: &[u8], name: &str, scratch: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn share_link_decrypts_in_chromium_and_its_vcf_reads_back() {
-    let Some((driver_path, chromium)) = find_tools() else {
-        let required = std::env::var_os("CI").is_some()
-            || std::env::var_os("LIVECARD_REQUIRE_BROWSER").is_some();
-        assert!(
-            !required,
-            "chromium and chromedriver are required here: apt-get install chromium chromium-driver"
-        );
-        return livecard_testkit::skip(
-            "share page browser test",
-            "/usr/bin/chromium or chromedriver missing (apt-get install chromium chromium-driver)",
-        );
+    let Some((driver_path, chromium)) = browser::tools_or_skip("share page browser test") else {
+        return;
     };
     let server = Server::start().await;
     let http = reqwest::Client::new();
