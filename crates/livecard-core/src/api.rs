@@ -8,7 +8,7 @@ use livecard_format::wire::{
     InboxTake, InboxTakeResponse, PutResponse, SealedRecord, ServerInfo, SyncRequest, SyncResponse,
     Tombstone,
 };
-use reqwest::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use reqwest::{Method, StatusCode};
 
 use crate::error::{CoreError, Result};
@@ -273,16 +273,66 @@ impl Api {
         }
     }
 
-    /// `POST /v1/sync`.
+    /// `POST /v1/sync`, asking for the binary records answer (`wire::records`, PROTOCOL.md
+    /// §5): about half the bytes of JSON. A server that answers JSON anyway (an older one) is
+    /// read as JSON; one that refuses the `Accept` (406, or 415 from a proxy) is asked again
+    /// for JSON alone.
     pub async fn sync(&self, req: &SyncRequest) -> Result<SyncResponse> {
-        self.json_call(
-            Method::POST,
-            wire::SYNC_PATH,
-            req,
-            "sync request",
-            "sync answer",
-        )
-        .await
+        let accept = format!("{}, application/json;q=0.5", wire::RECORDS_MEDIA_TYPE);
+        let (st, headers, answer) = self
+            .send_json(
+                Method::POST,
+                wire::SYNC_PATH,
+                req,
+                "sync request",
+                Some(&accept),
+            )
+            .await?;
+        if st == StatusCode::NOT_ACCEPTABLE || st == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+            return self
+                .json_call(
+                    Method::POST,
+                    wire::SYNC_PATH,
+                    req,
+                    "sync request",
+                    "sync answer",
+                )
+                .await;
+        }
+        if !st.is_success() {
+            return Err(self.refusal(st, &answer).1);
+        }
+        let binary = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(wire::is_records_media_type);
+        if !binary {
+            return self.decode("sync answer", &headers, &answer);
+        }
+        SyncResponse::from_records(&answer).map_err(|e| CoreError::Server {
+            code: "bad_answer".into(),
+            message: format!("{} sent a malformed sync answer: {e}", self.base),
+        })
+    }
+
+    /// Sends `body` as JSON to `path` (with `Accept: accept` when given); the raw answer.
+    async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        body: &impl serde::Serialize,
+        request: &str,
+        accept: Option<&str>,
+    ) -> Result<(StatusCode, reqwest::header::HeaderMap, Vec<u8>)> {
+        let body = serde_json::to_vec(body).map_err(|e| CoreError::corrupt(request, e))?;
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .header(CONTENT_TYPE, "application/json");
+        if let Some(accept) = accept {
+            req = req.header(ACCEPT, accept);
+        }
+        self.send(req.body(body)).await
     }
 
     /// Sends `body` as JSON to `path`; a refusal becomes its error, an answer is parsed strictly.
@@ -294,15 +344,7 @@ impl Api {
         request: &str,
         answer: &str,
     ) -> Result<T> {
-        let body = serde_json::to_vec(body).map_err(|e| CoreError::corrupt(request, e))?;
-        let (st, headers, body) = self
-            .send(
-                self.http
-                    .request(method, self.url(path))
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(body),
-            )
-            .await?;
+        let (st, headers, body) = self.send_json(method, path, body, request, None).await?;
         if !st.is_success() {
             return Err(self.refusal(st, &body).1);
         }
