@@ -3,6 +3,8 @@
 # is no display, and runs tests/tests/e2e_app.rs (each test starts its own tauri-driver on
 # free ports and a fresh data directory; the live-card tours also start a real livecard-server
 # on 127.0.0.1 and publish with the real livecard CLI). Screenshots land in docs/screenshots/.
+# Every test gives the app the test-only file keystore except the_shipped_keystore_…, which
+# runs tauri-driver (so the app) in its own `keyctl session` keyring (needs keyutils).
 #
 # Needs (Debian): libwebkit2gtk-4.1-dev build-essential xvfb webkit2gtk-driver, Node 20+ with
 # npm, and `cargo install tauri-driver --locked --version ^2`.

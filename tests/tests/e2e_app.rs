@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use livecard_tests::KeyringSession;
 use serde_json::json;
 
 /// The upper bound of every wait: a debug build under Xvfb on 2 busy cores can be slow.
@@ -72,7 +73,13 @@ struct Driver {
 
 impl Driver {
     /// `env` reaches the app: tauri-driver and WebKitWebDriver pass their environment on.
-    fn start(log_dir: &Path, env: &[(String, String)]) -> Driver {
+    /// With `keyring`, tauri-driver (so WebKitWebDriver and the app it starts) runs in that
+    /// session keyring, with no `LIVECARD_KEYSTORE` inherited.
+    fn start_in(
+        log_dir: &Path,
+        env: &[(String, String)],
+        keyring: Option<&KeyringSession>,
+    ) -> Driver {
         let port = free_port();
         let native_port = loop {
             let p = free_port();
@@ -84,7 +91,15 @@ impl Driver {
         let out = std::fs::File::create(&log).expect("create driver log");
         let err = out.try_clone().expect("clone log handle");
         let program = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
-        let child = Command::new(&program)
+        let mut cmd = match keyring {
+            Some(k) => {
+                let mut c = k.command();
+                c.arg(&program).env_remove("LIVECARD_KEYSTORE");
+                c
+            }
+            None => Command::new(&program),
+        };
+        let child = cmd
             .envs(env.iter().map(|(k, v)| (k, v)))
             .args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
@@ -184,6 +199,19 @@ impl App {
         args: Option<Vec<String>>,
         data: Option<tempfile::TempDir>,
     ) -> App {
+        App::launch_keyring(settings, server, extra, args, data, None).await
+    }
+
+    /// [`App::launch_in`]; with `keyring`, the app keeps its keys in the keystore it ships
+    /// (no `LIVECARD_KEYSTORE`) inside that session keyring.
+    async fn launch_keyring(
+        settings: Option<serde_json::Value>,
+        server: Option<&Server>,
+        extra: &[(&str, String)],
+        args: Option<Vec<String>>,
+        data: Option<tempfile::TempDir>,
+        keyring: Option<&KeyringSession>,
+    ) -> App {
         let lock = ONE_APP_AT_A_TIME.lock().await;
         let data = data.unwrap_or_else(|| tempfile::tempdir().expect("tempdir"));
         let app_dir = data.path().join("app");
@@ -191,13 +219,13 @@ impl App {
         if let Some(s) = settings {
             std::fs::write(app_dir.join("settings.json"), s.to_string()).expect("write settings");
         }
-        let mut env = vec![
-            (
+        let mut env = vec![("LIVECARD_DEV_HOOKS".to_string(), "1".to_string())];
+        if keyring.is_none() {
+            env.push((
                 "LIVECARD_KEYSTORE".to_string(),
                 format!("insecure-file:{}", data.path().join("app-keys").display()),
-            ),
-            ("LIVECARD_DEV_HOOKS".to_string(), "1".to_string()),
-        ];
+            ));
+        }
         if let Some(srv) = server {
             env.push(("LIVECARD_SERVER".to_string(), srv.url.clone()));
         }
@@ -212,7 +240,7 @@ impl App {
             }
             None => json!(["--data-dir", app_dir]),
         };
-        let driver = Driver::start(data.path(), &env);
+        let driver = Driver::start_in(data.path(), &env, keyring);
         let caps = json!({
             "browserName": "wry",
             "tauri:options": {
@@ -1638,5 +1666,171 @@ async fn ten_thousand_cards_scroll_to_the_end_and_open_the_last() -> TestResult 
     target.click().await?;
     app.wait_text("detail-name", &last).await;
     app.close().await;
+    Ok(())
+}
+
+// ------------------------------------------------ the keystore the app ships (issue 14, item 9)
+//
+// Every other test here gives the app the test-only file keystore (LIVECARD_KEYSTORE). This
+// one does not: the app keeps my keys where a user's desktop app does — on Linux the kernel
+// keyring through keyring-core's keyutils store — inside a fresh named session keyring that
+// tauri-driver (so WebKitWebDriver and the app) joins, and that the test reads with keyctl.
+
+/// The keyutils description keyring-core's store gives the secret `name` (`keyring:` + user
+/// + `@` + service).
+fn keyutils_description(name: &str) -> String {
+    format!("keyring:{name}@{}", livecard_core::keystore::SERVICE)
+}
+
+/// Every file under `dir` whose bytes contain `needle`.
+fn files_holding(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    assert!(!needle.is_empty(), "looking for nothing");
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if std::fs::read(&path)
+                .is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// After the app ran on `data` with the OS keystore: nothing fell back to files — no
+/// `<data dir>/keys` (the core's fallback when the kernel keyring refuses), no test
+/// keystore, and no file holds any of `secrets`.
+fn assert_no_key_files(data: &Path, secrets: &[(&str, &[u8])], keyring: &KeyringSession) {
+    for dir in [data.join("app/keys"), data.join("app-keys")] {
+        assert!(
+            !dir.exists(),
+            "{} exists: the app did not use the kernel keyring; keyring:\n{}",
+            dir.display(),
+            keyring.show()
+        );
+    }
+    for (what, bytes) in secrets {
+        let holding = files_holding(data, bytes);
+        assert!(holding.is_empty(), "{what} is in {holding:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_shipped_keystore_keeps_my_keys_in_the_kernel_keyring_across_a_relaunch() -> TestResult
+{
+    let keyring = match KeyringSession::start() {
+        Ok(k) => k,
+        Err(why) => {
+            livecard_testkit::skip("the real-keystore app E2E", &why);
+            return Ok(());
+        }
+    };
+    let server = Server::start();
+    let (_lisi, lisi_link) = published(&server, "李四", "13800138000");
+
+    // First run: create and publish my card (keys made now), receive 李四's card.
+    let app = App::launch_keyring(
+        Some(json!({"language": "en"})),
+        Some(&server),
+        &[],
+        None,
+        None,
+        Some(&keyring),
+    )
+    .await;
+    app.click("onboarding-create").await;
+    app.type_into("field-name", "张三丰").await;
+    app.type_into("field-mobile-0", "138 0013 8000").await;
+    app.click("editor-save").await;
+    app.wait_text("me-name", "张三丰").await;
+    let my_link = app
+        .by_id("me-qr")
+        .await
+        .attr("data-link")
+        .await?
+        .ok_or("the QR names its link")?;
+    app.click("tab-add").await;
+    app.type_into("paste", &lisi_link).await;
+    app.click("paste-add").await;
+    app.wait_text("add-results", "Added 李四").await;
+    let data = app.close_keeping_data().await;
+
+    // The keys are in the session keyring: the share secret is the link's, the signing seed
+    // and the inbox key are there too.
+    let link = livecard_format::crypto::ShareLink::parse(&my_link)?;
+    let id = link.id.to_string();
+    let read = |name: String| {
+        keyring.read(&keyutils_description(&name)).ok_or_else(|| {
+            format!(
+                "{name} is not in the session keyring {}:\n{}",
+                keyring.name(),
+                keyring.show()
+            )
+        })
+    };
+    let secret = read(livecard_core::keystore::secret_name(&id))?;
+    assert_eq!(
+        secret.as_slice(),
+        link.secret.as_bytes(),
+        "the link's secret"
+    );
+    let seed = read(livecard_core::keystore::seed_name(&id))?;
+    assert_eq!(seed.len(), 32, "an Ed25519 seed");
+    let inbox = read(livecard_core::inbox::inbox_name(&id))?;
+    assert_eq!(inbox.len(), 32, "an X25519 key");
+    let fragment = my_link.split_once('#').map(|(_, f)| f).unwrap_or_default();
+    let secrets: [(&str, &[u8]); 4] = [
+        ("the signing seed", &seed),
+        ("the share secret", &secret),
+        ("the inbox key", &inbox),
+        ("the link's secret (base32)", fragment.as_bytes()),
+    ];
+    assert_no_key_files(data.path(), &secrets, &keyring);
+
+    // Relaunch on the same data directory in the same keyring: my card's link (it needs the
+    // share secret) is the same; an edit publishes (it needs the signing seed).
+    let app = App::launch_keyring(
+        Some(json!({"language": "en", "onboarded": true})),
+        Some(&server),
+        &[],
+        None,
+        Some(data),
+        Some(&keyring),
+    )
+    .await;
+    app.click("tab-me").await;
+    let qr = app.by_id("me-qr").await;
+    assert_eq!(qr.attr("data-link").await?, Some(my_link.clone()));
+    app.click("me-edit").await;
+    app.type_into("field-name", "张真人").await;
+    app.click("editor-save").await;
+    app.wait_text("me-name", "张真人").await;
+    // Someone else opens my link and reads the new version: signed and sealed with the keys
+    // from the keyring.
+    let reader = Owner::new(&server);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let out = reader.run(&["add", &my_link, "--json"]);
+        if out.contains("张真人") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "my edit never reached the server: {out}"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+    // The received card opens as before.
+    app.click("tab-cards").await;
+    wait_one_row(&app, "李四").await;
+    app.click("card-row").await;
+    app.wait_text("detail-name", "李四").await;
+    let data = app.close_keeping_data().await;
+    assert_no_key_files(data.path(), &secrets, &keyring);
     Ok(())
 }
