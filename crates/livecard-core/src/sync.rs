@@ -37,6 +37,7 @@ use crate::Core;
 
 /// One field that changed in an update of a received card.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Change {
     /// The owner's version that brought the change.
     pub version: i64,
@@ -62,6 +63,7 @@ pub struct OpenedCard {
 /// What refreshing one card did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Refresh {
     /// Static card, or a card that no longer updates (revoked/deleted): no request made.
     NotLive,
@@ -92,6 +94,7 @@ pub enum Refresh {
 
 /// What `sync` did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncReport {
     /// Live cards asked about.
     pub checked: usize,

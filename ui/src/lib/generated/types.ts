@@ -628,7 +628,16 @@ display: { [key in string]: Array<string> }, };
 /**
  * What refreshing one card did.
  */
-export type Refresh = { "result": "not_live" } | { "result": "unchanged" } | { "result": "updated", changes: number, } | { "result": "revoked" } | { "result": "deleted" } | { "result": "unknown" } | { "result": "refused", reason: string, } | { "result": "offline", message: string, } | { "result": "failed", message: string, };
+export type Refresh = { "result": "not_live" } | { "result": "unchanged" } | { "result": "updated", changes: number, } | { "result": "revoked" } | { "result": "deleted" } | { "result": "unknown" } | { "result": "refused", reason: string, refusal: Refusal, } | { "result": "offline", message: string, } | { "result": "failed", message: string, };
+
+/**
+ * Why a record, a tombstone or an owner's write was refused. Serialised with its stable
+ * `code` (snake_case) and the values its words need, e.g.
+ * `{"code":"rollback","version":3,"held":5}`; stored like that in
+ * `received_sync.last_refusal`. Its words are the catalogue's rows `refusal.CODE`
+ * (livecard-i18n), rendered at display time ([`Refusal::text`]).
+ */
+export type Refusal = { "code": "bad_signature" } | { "code": "key_mismatch" } | { "code": "bad_record", detail: string, } | { "code": "key_changed" } | { "code": "no_secret" } | { "code": "unreadable" } | { "code": "breaks_limits", detail: string, } | { "code": "no_server" } | { "code": "rollback", version: number, held: number, } | { "code": "deleted" } | { "code": "link_reset" } | { "code": "gone" } | { "code": "published_deleted", id: string, } | { "code": "newer_unreadable", detail: string, } | { "code": "other", text: string, };
 
 /**
  * What [`Core::reply`] did.
