@@ -64,13 +64,15 @@ fn record_error() -> impl Strategy<Value = RecordError> {
 /// A card that keeps the limits, or one whose name is far over them.
 fn card() -> impl Strategy<Value = Card> {
     any::<bool>().prop_map(|over| {
-        let mut c = Card::default();
-        c.name = if over {
+        let name = if over {
             "长".repeat(10_000)
         } else {
             "张三".into()
         };
-        c
+        Card {
+            name,
+            ..Card::default()
+        }
     })
 }
 
@@ -301,8 +303,10 @@ proptest! {
 
 /// A signed record of `card` at version `v` with fresh keys.
 fn sealed(keys: &CardKeys, secret: &ShareSecret, v: u64) -> livecard_format::wire::SealedRecord {
-    let mut c = Card::default();
-    c.name = "李四".into();
+    let c = Card {
+        name: "李四".into(),
+        ..Card::default()
+    };
     crypto::seal(&c, keys, secret, v).unwrap()
 }
 
