@@ -290,6 +290,7 @@ fn received_from_row(row: &SqliteRow, tags: Vec<String>) -> Result<ReceivedCard>
             .unwrap_or_default(),
         tags,
         card,
+        display: Default::default(),
         id,
     })
 }
