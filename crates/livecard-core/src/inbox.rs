@@ -65,7 +65,10 @@ pub struct InboxEntry {
     pub sent: i64,
     pub received: i64,
     /// `new`, `accepted`, `ignored`, `blocked` or `pending` (card not fetched yet).
-    #[cfg_attr(feature = "ts", ts(type = "'new' | 'accepted' | 'ignored' | 'blocked' | 'pending'"))]
+    #[cfg_attr(
+        feature = "ts",
+        ts(type = "'new' | 'accepted' | 'ignored' | 'blocked' | 'pending'")
+    )]
     pub state: String,
     /// Which own card (server id) it was sent to.
     pub to: String,
