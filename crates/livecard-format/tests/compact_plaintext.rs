@@ -244,8 +244,10 @@ fn generated(n: usize) -> Vec<Card> {
     ];
     (0..n)
         .map(|i| {
-            let mut c = Card::default();
-            c.name = format!("{}{i}", words[(next() % 9) as usize]);
+            let mut c = Card {
+                name: format!("{}{i}", words[(next() % 9) as usize]),
+                ..Card::default()
+            };
             for f in Field::ALL {
                 if next() % 3 != 0 {
                     continue;

@@ -238,11 +238,14 @@ fn inbox_vector(v0: &Value) -> Value {
 /// every field, an avatar and an inbox key, sealed with `0xC1 || compact card` under its
 /// vector's key and secret with nonce `0x60 + i` (repeated); plus a binary sync answer
 /// (§5 "Binary sync answer") holding those records, vector 0's tombstone and an unknown id.
+/// A vector's inputs: name, key seed, share secret, version, card JSON.
+type VectorInput = (&'static str, [u8; 32], [u8; 16], u64, Value);
+
 fn compact_vectors() -> Value {
     use livecard_format::crypto::seal_plaintext;
     use livecard_format::exchange::{parse_record_plaintext, record_plaintext};
     use livecard_format::wire::SyncResponse;
-    let mut cards: Vec<(&'static str, [u8; 32], [u8; 16], u64, Value)> = inputs()
+    let mut cards: Vec<VectorInput> = inputs()
         .into_iter()
         .map(|i| (i.name, i.seed, i.secret, i.version, i.card))
         .collect();

@@ -68,6 +68,24 @@ pub fn skip_postgres(test: &str, why: &str) {
     skip_unless_required(test, why, &[REQUIRE_POSTGRES_ENV]);
 }
 
+/// A generated file is current: `rel` (from the workspace root) holds exactly `want`. With
+/// `LIVECARD_REGENERATE` set it is rewritten instead; a drift fails with `regenerate`, the
+/// command that rewrites it.
+pub fn check_generated(rel: &str, want: &str, regenerate: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel);
+    if std::env::var_os("LIVECARD_REGENERATE").is_some() {
+        std::fs::write(&path, want).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        return;
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "{rel} is not what its source generates; run `LIVECARD_REGENERATE=1 {regenerate}`"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,22 +124,4 @@ mod tests {
         std::env::remove_var(SKIP_LOG_ENV);
         let _ = std::fs::remove_dir_all(&dir);
     }
-}
-
-/// A generated file is current: `rel` (from the workspace root) holds exactly `want`. With
-/// `LIVECARD_REGENERATE` set it is rewritten instead; a drift fails with `regenerate`, the
-/// command that rewrites it.
-pub fn check_generated(rel: &str, want: &str, regenerate: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(rel);
-    if std::env::var_os("LIVECARD_REGENERATE").is_some() {
-        std::fs::write(&path, want).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-        return;
-    }
-    let have = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        have == want,
-        "{rel} is not what its source generates; run `LIVECARD_REGENERATE=1 {regenerate}`"
-    );
 }
