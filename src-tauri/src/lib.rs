@@ -275,6 +275,9 @@ pub fn run() {
             let window = window.build()?;
             #[cfg(target_os = "linux")]
             lighten_webkit(&window);
+            // Phones and other desktops keep WebKit's defaults (the handle is not needed).
+            #[cfg(not(target_os = "linux"))]
+            let _ = window;
 
             // Share links (livecard://… on desktop, https App Links on phones), cold and warm,
             // and tags tapped with the app closed: added through the core, queued while locked.
