@@ -70,9 +70,268 @@ pub struct SearchKey {
     pub digits: String,
     /// Readings of each character of the display name (one entry per character; a non-Han
     /// character has itself, lowercased, as its only reading).
-    pub name_py: Vec<Vec<String>>,
+    pub name_py: Readings,
     /// The same for the company (first 64 characters).
-    pub company_py: Vec<Vec<String>>,
+    pub company_py: Readings,
+}
+
+/// The readings of each character of a text (what [`readings_of`] gives) in one string:
+/// per character a count byte, then each reading as a length byte and its bytes. Both bytes
+/// are below 0x80, so the whole is valid UTF-8. Stored as JSON in the nested-list form of
+/// `Vec<Vec<String>>` (unchanged since before this type), and read without a `String` per
+/// reading: 10,000 cards held ~25 small allocations each as nested vectors
+/// (docs/PERFORMANCE.md, "App with 10,000 cards").
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Readings(Box<str>);
+
+/// At most this many readings per character and bytes per reading are kept (the pinyin crate
+/// gives at most a handful of readings of at most 6 letters; a query is at most 120 bytes).
+const READINGS_MAX: usize = 127;
+
+/// The packed bytes being built: [`Readings`] and the deserializer append here.
+struct ReadingsBuf {
+    out: Vec<u8>,
+    /// Where the current character's count byte is.
+    count_at: usize,
+}
+
+impl ReadingsBuf {
+    fn new() -> Self {
+        ReadingsBuf {
+            out: Vec::new(),
+            count_at: 0,
+        }
+    }
+
+    fn start_char(&mut self) {
+        self.count_at = self.out.len();
+        self.out.push(0);
+    }
+
+    fn push(&mut self, r: &str) {
+        let Some(count) = self.out.get_mut(self.count_at) else {
+            return;
+        };
+        if *count as usize >= READINGS_MAX {
+            return;
+        }
+        *count += 1;
+        let mut n = r.len().min(READINGS_MAX);
+        while !r.is_char_boundary(n) {
+            n -= 1;
+        }
+        self.out.push(n as u8);
+        self.out.extend_from_slice(&r.as_bytes()[..n]);
+    }
+
+    fn finish(self) -> Readings {
+        // Valid by construction: ASCII count and length bytes around whole UTF-8 readings.
+        Readings(
+            String::from_utf8(self.out)
+                .unwrap_or_default()
+                .into_boxed_str(),
+        )
+    }
+}
+
+impl Readings {
+    /// Packs nested readings (one list per character).
+    pub fn from_nested<S: AsRef<str>>(chars: &[Vec<S>]) -> Readings {
+        let mut b = ReadingsBuf::new();
+        for c in chars {
+            b.start_char();
+            for r in c {
+                b.push(r.as_ref());
+            }
+        }
+        b.finish()
+    }
+
+    /// The nested form again (tests, debugging).
+    pub fn to_nested(&self) -> Vec<Vec<String>> {
+        self.view()
+            .chars()
+            .map(|c| c.readings().map(String::from).collect())
+            .collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Borrowed view for the matcher.
+    pub fn view(&self) -> ReadingsRef<'_> {
+        ReadingsRef(self.0.as_bytes())
+    }
+
+    /// The packed form (see the type's comment).
+    pub fn packed(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Readings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(
+                self.view()
+                    .chars()
+                    .map(|c| c.readings().collect::<Vec<_>>()),
+            )
+            .finish()
+    }
+}
+
+/// A borrowed packed [`Readings`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReadingsRef<'a>(&'a [u8]);
+
+impl<'a> ReadingsRef<'a> {
+    /// Over packed bytes made by [`Readings`] (any bytes are safe: a malformed tail ends the
+    /// iteration early).
+    pub fn from_packed(packed: &'a str) -> Self {
+        ReadingsRef(packed.as_bytes())
+    }
+
+    /// The characters in order.
+    pub fn chars(self) -> CharsIter<'a> {
+        CharsIter(self.0)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Characters of a [`ReadingsRef`].
+#[derive(Clone, Copy)]
+pub struct CharsIter<'a>(&'a [u8]);
+
+impl<'a> CharsIter<'a> {
+    /// No character left after the one last returned.
+    pub fn is_done(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> Iterator for CharsIter<'a> {
+    type Item = CharReadings<'a>;
+
+    fn next(&mut self) -> Option<CharReadings<'a>> {
+        let (&count, mut rest) = self.0.split_first()?;
+        let start = rest;
+        let mut len = 0;
+        for _ in 0..count {
+            let Some((&n, after)) = rest.split_first() else {
+                break;
+            };
+            let n = (n as usize).min(after.len());
+            rest = &after[n..];
+            len += 1 + n;
+        }
+        self.0 = rest;
+        Some(CharReadings(&start[..len]))
+    }
+}
+
+/// One character's readings: a length byte and the bytes, each.
+#[derive(Clone, Copy)]
+pub struct CharReadings<'a>(&'a [u8]);
+
+impl<'a> CharReadings<'a> {
+    /// The readings as bytes.
+    pub fn iter(self) -> ReadingIter<'a> {
+        ReadingIter(self.0)
+    }
+
+    /// The readings as text.
+    pub fn readings(self) -> impl Iterator<Item = &'a str> {
+        self.iter().map(|b| std::str::from_utf8(b).unwrap_or(""))
+    }
+}
+
+/// Readings of one character, as bytes.
+pub struct ReadingIter<'a>(&'a [u8]);
+
+impl<'a> Iterator for ReadingIter<'a> {
+    type Item = &'a [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let (&n, rest) = self.0.split_first()?;
+        let n = (n as usize).min(rest.len());
+        let (r, rest) = rest.split_at(n);
+        self.0 = rest;
+        Some(r)
+    }
+}
+
+impl Serialize for Readings {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(None)?;
+        for c in self.view().chars() {
+            seq.serialize_element(&c.readings().collect::<Vec<_>>())?;
+        }
+        seq.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Readings {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+        use std::fmt;
+
+        struct Outer;
+        struct Char<'b>(&'b mut ReadingsBuf);
+        struct One<'b>(&'b mut ReadingsBuf);
+
+        impl<'de> Visitor<'de> for Outer {
+            type Value = Readings;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of lists of readings")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Readings, A::Error> {
+                let mut b = ReadingsBuf::new();
+                while seq.next_element_seed(Char(&mut b))?.is_some() {}
+                Ok(b.finish())
+            }
+        }
+        impl<'de> DeserializeSeed<'de> for Char<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_seq(self)
+            }
+        }
+        impl<'de> Visitor<'de> for Char<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of readings")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                self.0.start_char();
+                while seq.next_element_seed(One(&mut *self.0))?.is_some() {}
+                Ok(())
+            }
+        }
+        impl<'de> DeserializeSeed<'de> for One<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_str(self)
+            }
+        }
+        impl<'de> Visitor<'de> for One<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a reading")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+                self.0.push(v);
+                Ok(())
+            }
+        }
+        d.deserialize_seq(Outer)
+    }
 }
 
 /// Computes the search key of a card plus the recipient's tags and notes.
@@ -125,14 +384,17 @@ pub fn search_key(card: &Card, tags: &[String], notes: &str) -> SearchKey {
         text: text.join("\n"),
         digits: digits.join(" "),
         name_py: if has_han {
-            readings_of(&name, true)
+            Readings::from_nested(&readings_of(&name, true))
         } else {
-            Vec::new()
+            Readings::default()
         },
         company_py: if has_han_company {
-            readings_of(&card.company.chars().take(64).collect::<String>(), false)
+            Readings::from_nested(&readings_of(
+                &card.company.chars().take(64).collect::<String>(),
+                false,
+            ))
         } else {
-            Vec::new()
+            Readings::default()
         },
     }
 }
@@ -279,6 +541,39 @@ mod tests {
         assert_eq!(sort_key("张三丰", true), "0zhang san feng");
         assert_eq!(sort_key("Zoe Smith", true), "0zoe smith");
         assert!(sort_key("123", true).starts_with('1'));
+    }
+
+    #[test]
+    fn packed_readings_are_stored_as_the_nested_lists_they_were() {
+        for text in ["单田芳", "吕布 Lee", "华为技术", "", "x"] {
+            let nested = readings_of(text, true);
+            let packed = Readings::from_nested(&nested);
+            assert_eq!(packed.to_nested(), nested, "{text}");
+            // The JSON is the one `Vec<Vec<String>>` wrote, both ways.
+            let json = serde_json::to_string(&nested).unwrap();
+            assert_eq!(serde_json::to_string(&packed).unwrap(), json);
+            let back: Readings = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, packed);
+        }
+        // A key stored before this type, read back whole.
+        let stored = r#"{"name":"单田芳","text":"","digits":"","name_py":[["shan","dan","chan"],["tian"],["fang"]],"company_py":[]}"#;
+        let key: SearchKey = serde_json::from_str(stored).unwrap();
+        assert_eq!(key.name_py.to_nested()[0], ["shan", "dan", "chan"]);
+        assert!(key.company_py.is_empty());
+        // Odd but well-formed: a character without readings, an empty reading, a reading
+        // longer than kept (cut at a character boundary), escapes.
+        let odd = r#"[[],[""],["ééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé"],["é"]]"#;
+        let r: Readings = serde_json::from_str(odd).unwrap();
+        let n = r.to_nested();
+        assert_eq!(n.len(), 4);
+        assert!(n[0].is_empty());
+        assert_eq!(n[1], [""]);
+        assert_eq!(n[2][0].len(), 126);
+        assert_eq!(n[3], ["é"]);
+        // Not a list of lists of strings: an error, not a panic.
+        for bad in [r#"[["a", 1]]"#, r#"["a"]"#, r#"{"a":1}"#, r#"[[["a"]]]"#] {
+            assert!(serde_json::from_str::<Readings>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

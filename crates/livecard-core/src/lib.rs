@@ -20,6 +20,7 @@ pub mod inbox;
 pub mod keys;
 pub mod keystore;
 pub mod lock;
+pub mod memory;
 pub mod model;
 pub mod owner;
 pub mod picture;

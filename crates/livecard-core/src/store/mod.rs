@@ -31,7 +31,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::Row;
+use sqlx::{Connection, Row};
 
 use crate::error::{CoreError, Result};
 use crate::keys::SEARCH_KEY_VERSION;
@@ -120,7 +120,14 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            // SQLite's page cache per connection: 512 KiB instead of its default 2 MiB. The
+            // list and search read the in-memory index, a card is a few pages, and a 10,000
+            // card import took as long (examples/mem_core.rs; docs/PERFORMANCE.md): up to
+            // 4 × 1.5 MiB less in a long-running app.
+            .pragma("cache_size", "-512");
+        // 4 connections: 2 measured at most ~1.5 MiB less and would make a reader wait
+        // behind a sync's write and the watch's read.
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts)
@@ -204,7 +211,8 @@ impl Store {
     /// and the rows agree), `INDEX_PAGE` rows per query: a copy of every row at once besides
     /// the index would double what loading costs (docs/PERFORMANCE.md, "App with 10,000 cards").
     async fn load_index(&self) -> Result<(SearchIndex, i64)> {
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = conn.begin().await?;
         let gen: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'received_gen'")
             .fetch_one(&mut *tx)
             .await?;
@@ -225,9 +233,8 @@ impl Store {
             after = last.try_get("id")?;
             for row in rows {
                 let id: String = row.try_get("id")?;
-                let key_json: String = row.try_get("search_key")?;
-                let key =
-                    serde_json::from_str(&key_json).map_err(|e| CoreError::corrupt(&id, e))?;
+                let key_json: &str = row.try_get("search_key")?;
+                let key = serde_json::from_str(key_json).map_err(|e| CoreError::corrupt(&id, e))?;
                 let t = tags.remove(&id).unwrap_or_default();
                 let summary = summary_from_row(&row, t)?;
                 idx.upsert(Entry {
@@ -240,6 +247,14 @@ impl Store {
         }
         tx.commit().await?;
         idx.shrink_to_fit();
+        // The load read every page of the table through this connection's page cache; give
+        // that back (SQLite), then the freed row copies and JSON (glibc keeps freed memory
+        // otherwise; `memory::trim` does nothing on other allocators).
+        sqlx::query("PRAGMA shrink_memory")
+            .execute(&mut *conn)
+            .await?;
+        drop(conn);
+        crate::memory::trim();
         Ok((idx, gen))
     }
 
