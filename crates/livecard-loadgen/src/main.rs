@@ -18,6 +18,7 @@
 //! `--only-full-download` measures only the full download (JSON, JSON with gzip, the binary
 //! records answer) of `--full-download-ids` cards on each backend.
 
+mod condget;
 mod growth;
 mod radicale;
 mod soak;
@@ -94,6 +95,10 @@ struct Args {
     /// Ids in the full-download request (a new phone: `POST /v1/sync`, every version 0).
     #[arg(long, default_value_t = 1000)]
     full_download_ids: usize,
+    /// Measure only the conditional GET on PostgreSQL (--postgres-url), the version cache's
+    /// read barrier on and off, and nginx, alternating `--rounds` times (condget.rs).
+    #[arg(long)]
+    only_cond_get: bool,
     /// Measure only the full download (JSON, gzip, binary) on each backend, nothing else.
     #[arg(long)]
     only_full_download: bool,
@@ -990,6 +995,19 @@ async fn main() -> Result<()> {
             cards: args.cards.max(100),
         };
         let text = soak::run(&args.server_bin, &dir, &soak_args).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        let text = text?;
+        match &args.out {
+            Some(p) => {
+                std::fs::write(p, &text).with_context(|| format!("write {}", p.display()))?
+            }
+            None => print!("{text}"),
+        }
+        return Ok(());
+    }
+
+    if args.only_cond_get {
+        let text = condget::run(&args, &args.server_bin, &dir).await;
         let _ = std::fs::remove_dir_all(&dir);
         let text = text?;
         match &args.out {

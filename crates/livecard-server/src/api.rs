@@ -35,6 +35,14 @@ fn not_modified(headers: &HeaderMap, version: u64) -> bool {
         .any(|tag| tag.trim() == "*" || parse_etag(tag) == Some(version))
 }
 
+/// True when the version cache holds every write acknowledged before now (see [`get_card`]).
+async fn cache_is_current(state: &AppState) -> bool {
+    match state.changes.barrier() {
+        Some(barrier) if state.config.version_cache_barrier => barrier.pass().await,
+        _ => true,
+    }
+}
+
 /// `GET /v1/cards/{id}`.
 pub async fn get_card(
     State(state): State<AppState>,
@@ -44,8 +52,16 @@ pub async fn get_card(
     let id = path_id(&id)?;
     if headers.contains_key(header::IF_NONE_MATCH) {
         // The version from the cache (src/version_cache.rs), else from the database (noted in
-        // the cache). Only a 304 is answered from it; everything else reads the record.
-        let known = match state.versions.get(&id) {
+        // the cache). Only a 304 is answered from it; everything else reads the record. On
+        // PostgreSQL the cache is consulted only after a read barrier (changes.rs) sent after
+        // this request arrived came back: then every write any server acknowledged before is
+        // in it. A failed barrier reads the database.
+        let cached = if state.versions.enabled() && cache_is_current(&state).await {
+            state.versions.get(&id)
+        } else {
+            None
+        };
+        let known = match cached {
             Some(c) => {
                 state.metrics.version_cache_hits.inc();
                 Some((c.version, c.deleted))

@@ -13,12 +13,18 @@
 //!
 //! The feed is a `tokio::sync::broadcast` channel: a subscriber that falls more than
 //! [`FEED_CAPACITY`] changes behind gets `RecvError::Lagged` and must treat it as a resync.
+//!
+//! On PostgreSQL the feed also has a [`ReadBarrier`]: proof that every change committed before
+//! a moment has been published here (the version cache waits for one before answering a 304;
+//! docs/PROTOCOL.md §7).
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use livecard_wire::CardId;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch, Notify};
 
 /// The PostgreSQL notification channel.
 pub const PG_CHANNEL: &str = "livecard_changes";
@@ -75,6 +81,8 @@ struct Inner {
     tx: broadcast::Sender<Change>,
     published: AtomicU64,
     resyncs: AtomicU64,
+    /// Set by [`spawn_pg_listener`]; none on SQLite (one process: nothing to wait for).
+    barrier: OnceLock<Arc<ReadBarrier>>,
 }
 
 /// The feed of one server process; cheap to clone (all clones are one feed).
@@ -106,8 +114,14 @@ impl ChangeFeed {
                 tx,
                 published: AtomicU64::new(0),
                 resyncs: AtomicU64::new(0),
+                barrier: OnceLock::new(),
             }),
         }
+    }
+
+    /// The read barrier of this feed (PostgreSQL only; see [`ReadBarrier`]).
+    pub fn barrier(&self) -> Option<&Arc<ReadBarrier>> {
+        self.inner.barrier.get()
     }
 
     /// Every change published from now on.
@@ -140,23 +154,277 @@ impl ChangeFeed {
     }
 }
 
-/// Opens a listener on `pool`'s database, `LISTEN`s on [`PG_CHANNEL`] and returns when it is
-/// live; a task then publishes every notification to `feed` until the returned handle is
-/// aborted (the store does that when dropped).
+/// How long a read barrier may take before the request it serves reads the database instead.
+pub const BARRIER_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// "Every change committed before now has been published on this feed" — for the version
+/// cache's 304s when several servers share one PostgreSQL (docs/PROTOCOL.md §7).
+///
+/// Why it holds (PostgreSQL `src/backend/commands/async.c`): notifications go into one queue
+/// per cluster when a transaction commits, in commit order (writers hold a cluster-wide lock
+/// from queueing until after their commit), and a listener reads that queue in order, never
+/// passing an entry of a transaction still in progress. A *barrier* is a `pg_notify` on a
+/// channel only this process listens to (random name, [`ReadBarrier::channel`]), sent from
+/// another connection after the request arrived; once its token comes back through this
+/// process's listener, every write committed before the barrier was sent — so every write
+/// acknowledged before the request arrived — has come through the listener first and is on
+/// the feed. The barrier's transaction turns `synchronous_commit` off for itself (no WAL
+/// flush to wait for; nothing in it needs to be durable); it does take a transaction id.
+///
+/// Coalesced: one barrier in flight at a time; a request that arrives while one is in flight
+/// waits for the next one (sent after it arrived); one barrier answers every request waiting
+/// for it. A barrier fails — and its requests read the database — while the listener is
+/// disconnected (from the loss until it listens again and published [`Change::Resync`]), when
+/// the listener changed connection in between, when it cannot be sent, and after
+/// [`BARRIER_TIMEOUT`]; a token that does not come back in time also makes the listener
+/// reconnect (it may be on a half-open connection).
+pub struct ReadBarrier {
+    channel: String,
+    timeout: Duration,
+    rounds: Mutex<Rounds>,
+    /// A request wants a barrier (wakes the sending loop).
+    wake: Notify,
+    /// The outcome of the last finished barrier.
+    done: watch::Sender<Outcome>,
+    /// The listener's state and the tokens it delivered.
+    listening: watch::Sender<Listening>,
+    /// Asks the listener to reconnect.
+    kick: Notify,
+    passed: AtomicU64,
+    failed: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Rounds {
+    /// The last barrier sent (or being sent).
+    sent: u64,
+    /// The last barrier a request waits for.
+    wanted: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Outcome {
+    round: u64,
+    passed: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Listening {
+    /// Counts the listener's connections (0: none yet).
+    conn: u64,
+    /// Listening, and the resync for any gap before this connection is published.
+    up: bool,
+    /// The highest barrier token delivered by the listener.
+    arrived: u64,
+}
+
+/// Barrier counts (requests that passed / fell back to the database).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BarrierStats {
+    pub passed: u64,
+    pub failed: u64,
+}
+
+/// Sends a barrier token on a connection that is not the listener's.
+pub(crate) trait BarrierSend: Send {
+    /// `pg_notify(channel, round)` committed: true.
+    fn send(&mut self, channel: &str, round: u64) -> impl Future<Output = bool> + Send;
+    /// Forgets the connection (a send was abandoned halfway).
+    fn reset(&mut self);
+}
+
+impl ReadBarrier {
+    pub(crate) fn new(channel: String, timeout: Duration) -> ReadBarrier {
+        ReadBarrier {
+            channel,
+            timeout,
+            rounds: Mutex::new(Rounds::default()),
+            wake: Notify::new(),
+            done: watch::channel(Outcome::default()).0,
+            listening: watch::channel(Listening::default()).0,
+            kick: Notify::new(),
+            passed: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+        }
+    }
+
+    /// A channel name no other process uses.
+    pub(crate) fn random_channel() -> String {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        static N: AtomicU64 = AtomicU64::new(0);
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        std::process::id().hash(&mut h);
+        N.fetch_add(1, Ordering::Relaxed).hash(&mut h);
+        std::time::SystemTime::now().hash(&mut h);
+        format!("livecard_barrier_{:016x}", h.finish())
+    }
+
+    /// The channel the tokens travel on.
+    pub fn channel(&self) -> &str {
+        &self.channel
+    }
+
+    pub fn stats(&self) -> BarrierStats {
+        BarrierStats {
+            passed: self.passed.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Waits for a barrier sent after this call; true when it came back, i.e. every change
+    /// committed before this call is on the feed now. False: read the database instead.
+    pub async fn pass(&self) -> bool {
+        let passed = self.wait_for_next().await;
+        let counter = if passed { &self.passed } else { &self.failed };
+        counter.fetch_add(1, Ordering::Relaxed);
+        passed
+    }
+
+    async fn wait_for_next(&self) -> bool {
+        if !self.listening.borrow().up {
+            return false;
+        }
+        let mut done = self.done.subscribe();
+        let target = {
+            let mut r = self.rounds.lock().unwrap_or_else(|p| p.into_inner());
+            let next = r.sent + 1;
+            r.wanted = r.wanted.max(next);
+            next
+        };
+        self.wake.notify_one();
+        // A later barrier than `target` was sent later still: its outcome serves as well. The
+        // bound only matters if the sending loop were gone (each round ends by the timeout).
+        let outcome =
+            tokio::time::timeout(self.timeout * 3, done.wait_for(|o| o.round >= target)).await;
+        match outcome {
+            Ok(Ok(o)) => o.passed,
+            _ => false,
+        }
+    }
+
+    /// The sending loop: one barrier at a time, whenever a request waits for one.
+    pub(crate) async fn run(&self, mut sender: impl BarrierSend) {
+        loop {
+            loop {
+                {
+                    let r = self.rounds.lock().unwrap_or_else(|p| p.into_inner());
+                    if r.wanted > r.sent {
+                        break;
+                    }
+                }
+                self.wake.notified().await;
+            }
+            let round = {
+                let mut r = self.rounds.lock().unwrap_or_else(|p| p.into_inner());
+                r.sent += 1;
+                r.sent
+            };
+            let passed = self.round(round, &mut sender).await;
+            self.done.send_replace(Outcome { round, passed });
+        }
+    }
+
+    async fn round(&self, round: u64, sender: &mut impl BarrierSend) -> bool {
+        let at = *self.listening.borrow();
+        if !at.up {
+            return false;
+        }
+        let mut listening = self.listening.subscribe();
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        match tokio::time::timeout_at(deadline, sender.send(&self.channel, round)).await {
+            Ok(true) => {}
+            Ok(false) => return false,
+            Err(_) => {
+                tracing::warn!("read barrier: sending took longer than {:?}", self.timeout);
+                sender.reset();
+                return false;
+            }
+        }
+        let back = tokio::time::timeout_at(
+            deadline,
+            listening.wait_for(|l| l.conn != at.conn || !l.up || l.arrived >= round),
+        )
+        .await;
+        match back {
+            Ok(Ok(l)) => l.conn == at.conn && l.up && l.arrived >= round,
+            Ok(Err(_)) => false,
+            Err(_) => {
+                tracing::warn!(
+                    "read barrier: the token did not come back through the listener within {:?}; \
+                     reconnecting the listener",
+                    self.timeout
+                );
+                self.kick.notify_waiters();
+                false
+            }
+        }
+    }
+
+    /// The listener lost its connection (or was asked to reconnect).
+    pub(crate) fn listener_down(&self) {
+        self.listening.send_modify(|l| l.up = false);
+    }
+
+    /// The listener listens on a new connection and published the resync for the gap.
+    pub(crate) fn listener_up(&self) {
+        self.listening.send_modify(|l| {
+            l.conn += 1;
+            l.up = true;
+        });
+    }
+
+    /// A token came through the listener (after every change queued before it).
+    pub(crate) fn arrived(&self, payload: &str) {
+        match payload.parse::<u64>() {
+            Ok(n) => self.listening.send_modify(|l| l.arrived = l.arrived.max(n)),
+            Err(_) => tracing::warn!(payload, "ignored a malformed barrier token"),
+        }
+    }
+}
+
+/// Opens a listener on `pool`'s database, `LISTEN`s on [`PG_CHANNEL`] and the feed's barrier
+/// channel and returns when it is live; a task then publishes every notification to `feed`
+/// and sends the feed's read barriers until the returned handle is aborted (the store does
+/// that when dropped).
 #[cfg(feature = "postgres")]
 pub async fn spawn_pg_listener(
     pool: &sqlx::PgPool,
     feed: ChangeFeed,
 ) -> Result<tokio::task::JoinHandle<()>, sqlx::Error> {
-    let listener = pg_listen(pool).await?;
+    let barrier = feed
+        .inner
+        .barrier
+        .get_or_init(|| {
+            Arc::new(ReadBarrier::new(
+                ReadBarrier::random_channel(),
+                BARRIER_TIMEOUT,
+            ))
+        })
+        .clone();
+    let listener = pg_listen(pool, barrier.channel()).await?;
+    barrier.listener_up();
     let pool = pool.clone();
-    Ok(tokio::spawn(pg_listen_loop(pool, feed, listener)))
+    let sender = PgBarrierSend {
+        pool: pool.clone(),
+        conn: None,
+    };
+    Ok(tokio::spawn(async move {
+        tokio::join!(
+            pg_listen_loop(pool, feed, listener, barrier.clone()),
+            barrier.run(sender)
+        );
+    }))
 }
 
 #[cfg(feature = "postgres")]
-async fn pg_listen(pool: &sqlx::PgPool) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+async fn pg_listen(
+    pool: &sqlx::PgPool,
+    barrier_channel: &str,
+) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
     let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-    listener.listen(PG_CHANNEL).await?;
+    // A lost connection is reported at once (we reconnect ourselves, then publish Resync).
+    listener.eager_reconnect(false);
+    listener.listen_all([PG_CHANNEL, barrier_channel]).await?;
     Ok(listener)
 }
 
@@ -165,32 +433,90 @@ async fn pg_listen_loop(
     pool: sqlx::PgPool,
     feed: ChangeFeed,
     mut listener: sqlx::postgres::PgListener,
+    barrier: Arc<ReadBarrier>,
 ) {
-    use std::time::Duration;
     loop {
-        match listener.try_recv().await {
-            Ok(Some(n)) => match Change::from_payload(n.payload()) {
-                Some(change) => feed.publish(change),
-                None => tracing::warn!(payload = %n.payload(), "ignored a malformed change"),
-            },
-            Ok(None) | Err(_) => {
-                tracing::warn!("change listener lost its PostgreSQL connection; reconnecting");
-                drop(listener);
-                let mut backoff = Duration::from_millis(100);
-                listener = loop {
-                    match pg_listen(&pool).await {
-                        Ok(l) => break l,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "change listener cannot reconnect yet");
-                            tokio::time::sleep(backoff).await;
-                            backoff = (backoff * 2).min(Duration::from_secs(5));
-                        }
-                    }
-                };
-                tracing::info!("change listener listens again; asking watchers to resync");
-                feed.publish(Change::Resync);
+        let next = tokio::select! {
+            r = listener.try_recv() => r,
+            _ = barrier.kick.notified() => Ok(None),
+        };
+        match next {
+            Ok(Some(n)) if n.channel() == barrier.channel() => {
+                barrier.arrived(n.payload());
+                continue;
+            }
+            Ok(Some(n)) => {
+                match Change::from_payload(n.payload()) {
+                    Some(change) => feed.publish(change),
+                    None => tracing::warn!(payload = %n.payload(), "ignored a malformed change"),
+                }
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "change listener failed"),
+        }
+        // Until it listens again and the resync is out, no barrier passes.
+        barrier.listener_down();
+        tracing::warn!("change listener lost its PostgreSQL connection; reconnecting");
+        drop(listener);
+        let mut backoff = Duration::from_millis(100);
+        listener = loop {
+            match pg_listen(&pool, barrier.channel()).await {
+                Ok(l) => break l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "change listener cannot reconnect yet");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        };
+        tracing::info!("change listener listens again; asking watchers to resync");
+        feed.publish(Change::Resync);
+        barrier.listener_up();
+    }
+}
+
+/// Sends barrier tokens on a connection of its own (taken out of the pool once, so a busy
+/// pool does not delay them, and no ping per token).
+#[cfg(feature = "postgres")]
+struct PgBarrierSend {
+    pool: sqlx::PgPool,
+    conn: Option<sqlx::PgConnection>,
+}
+
+#[cfg(feature = "postgres")]
+impl BarrierSend for PgBarrierSend {
+    async fn send(&mut self, channel: &str, round: u64) -> bool {
+        if self.conn.is_none() {
+            match self.pool.acquire().await {
+                Ok(c) => self.conn = Some(c.detach()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "read barrier: no database connection");
+                    return false;
+                }
             }
         }
+        let Some(conn) = self.conn.as_mut() else {
+            return false;
+        };
+        let sent =
+            sqlx::query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)")
+                .bind(channel)
+                .bind(round.to_string())
+                .execute(&mut *conn)
+                .await;
+        match sent {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "read barrier: pg_notify failed");
+                self.conn = None;
+                false
+            }
+        }
+    }
+
+    fn reset(&mut self) {
+        self.conn = None;
     }
 }
 
@@ -225,6 +551,188 @@ mod tests {
             assert_eq!(Change::from_payload(bad), None, "{bad:?}");
         }
         assert_eq!(Change::Resync.to_payload(), None);
+    }
+
+    /// A barrier sender without PostgreSQL: round `n` behaves as `script(n)` says.
+    struct FakeSend {
+        barrier: Arc<ReadBarrier>,
+        sent: Arc<Mutex<Vec<u64>>>,
+        started: Arc<Notify>,
+        gate: Arc<Notify>,
+        script: fn(u64) -> Fake,
+    }
+
+    #[derive(Clone, Copy)]
+    enum Fake {
+        /// Committed, and the token comes back through the listener.
+        Back,
+        /// Committed, the token is lost.
+        Lost,
+        /// Waits for the gate, then committed and the token comes back.
+        GatedBack,
+        /// Cannot send.
+        Fail,
+        /// The listener reconnects between the send and the token.
+        Reconnect,
+    }
+
+    impl BarrierSend for FakeSend {
+        async fn send(&mut self, _channel: &str, round: u64) -> bool {
+            self.sent.lock().unwrap().push(round);
+            self.started.notify_one();
+            match (self.script)(round) {
+                Fake::Back => {
+                    self.barrier.arrived(&round.to_string());
+                    true
+                }
+                Fake::Lost => true,
+                Fake::GatedBack => {
+                    self.gate.notified().await;
+                    self.barrier.arrived(&round.to_string());
+                    true
+                }
+                Fake::Fail => false,
+                Fake::Reconnect => {
+                    self.barrier.listener_down();
+                    self.barrier.listener_up();
+                    self.barrier.arrived(&round.to_string());
+                    true
+                }
+            }
+        }
+        fn reset(&mut self) {}
+    }
+
+    struct Rig {
+        barrier: Arc<ReadBarrier>,
+        sent: Arc<Mutex<Vec<u64>>>,
+        started: Arc<Notify>,
+        gate: Arc<Notify>,
+    }
+
+    fn rig(script: fn(u64) -> Fake, timeout: Duration, up: bool) -> Rig {
+        let barrier = Arc::new(ReadBarrier::new(ReadBarrier::random_channel(), timeout));
+        if up {
+            barrier.listener_up();
+        }
+        let r = Rig {
+            barrier: barrier.clone(),
+            sent: Arc::default(),
+            started: Arc::default(),
+            gate: Arc::default(),
+        };
+        let sender = FakeSend {
+            barrier: barrier.clone(),
+            sent: r.sent.clone(),
+            started: r.started.clone(),
+            gate: r.gate.clone(),
+            script,
+        };
+        tokio::spawn(async move { barrier.run(sender).await });
+        r
+    }
+
+    #[test]
+    fn barrier_channels_differ() {
+        let (a, b) = (ReadBarrier::random_channel(), ReadBarrier::random_channel());
+        assert_ne!(a, b);
+        assert!(
+            a.len() < 64
+                && a.bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+        );
+    }
+
+    #[tokio::test]
+    async fn concurrent_requests_share_a_barrier_that_came_back() {
+        let r = rig(|_| Fake::Back, Duration::from_secs(60), true);
+        let waits: Vec<_> = (0..20)
+            .map(|_| {
+                let b = r.barrier.clone();
+                tokio::spawn(async move { b.pass().await })
+            })
+            .collect();
+        for w in waits {
+            assert!(w.await.unwrap());
+        }
+        assert_eq!(
+            r.barrier.stats(),
+            BarrierStats {
+                passed: 20,
+                failed: 0
+            }
+        );
+        let sent = r.sent.lock().unwrap().len();
+        assert!((1..=20).contains(&sent), "{sent} barriers for 20 requests");
+        // Sequential requests: one barrier each.
+        for _ in 0..3 {
+            assert!(r.barrier.pass().await);
+        }
+        assert_eq!(r.sent.lock().unwrap().len(), sent + 3);
+    }
+
+    #[tokio::test]
+    async fn a_request_waits_for_a_barrier_sent_after_it_arrived() {
+        // Round 1 is in flight when the second request arrives; round 1 comes back, round 2
+        // cannot be sent: the second request must not take round 1's success (sent before it
+        // arrived), so it falls back to the database.
+        let r = rig(
+            |n| if n == 1 { Fake::GatedBack } else { Fake::Fail },
+            Duration::from_secs(60),
+            true,
+        );
+        let b = r.barrier.clone();
+        let first = tokio::spawn(async move { b.pass().await });
+        r.started.notified().await;
+        let b = r.barrier.clone();
+        let second = tokio::spawn(async move { b.pass().await });
+        // Let the second request register before round 1 ends (it runs on this runtime's
+        // one thread only when this task waits).
+        while r.barrier.rounds.lock().unwrap().wanted < 2 {
+            tokio::task::yield_now().await;
+        }
+        r.gate.notify_one();
+        assert!(
+            !second.await.unwrap(),
+            "answered by round 2 (failed), not round 1"
+        );
+        // The first may take round 1's outcome or, if it wakes late, round 2's (also sent
+        // after it arrived): either is right.
+        first.await.unwrap();
+        assert_eq!(*r.sent.lock().unwrap(), vec![1, 2]);
+    }
+
+    #[tokio::test]
+    async fn no_barrier_passes_while_the_listener_is_down_or_changed_connection() {
+        let r = rig(|_| Fake::Back, Duration::from_secs(60), false);
+        assert!(!r.barrier.pass().await, "listener not up yet");
+        assert!(r.sent.lock().unwrap().is_empty(), "nothing sent while down");
+        r.barrier.listener_up();
+        assert!(r.barrier.pass().await);
+        r.barrier.listener_down();
+        assert!(!r.barrier.pass().await, "listener down");
+        let r = rig(|_| Fake::Reconnect, Duration::from_secs(60), true);
+        assert!(
+            !r.barrier.pass().await,
+            "token came back on another connection: changes in the gap may be missing"
+        );
+        assert_eq!(
+            r.barrier.stats(),
+            BarrierStats {
+                passed: 0,
+                failed: 1
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_lost_token_fails_after_the_timeout_and_reconnects_the_listener() {
+        let r = rig(|_| Fake::Lost, Duration::from_millis(50), true);
+        let kicked = r.barrier.kick.notified();
+        tokio::pin!(kicked);
+        kicked.as_mut().enable();
+        assert!(!r.barrier.pass().await);
+        kicked.await;
     }
 
     #[tokio::test]

@@ -35,6 +35,10 @@ pub struct Config {
     pub version_cache_entries: usize,
     /// A cached version older than this is read from the database again.
     pub version_cache_ttl: Duration,
+    /// PostgreSQL: a cached 304 waits for a read barrier (changes.rs), so another server's
+    /// acknowledged write is always seen; false = answer from the cache at once (the write is
+    /// seen once its notification arrived). Only for measuring the barrier's cost.
+    pub version_cache_barrier: bool,
     /// Caps, heartbeat and lifetime of watch streams (`POST /v1/watch`).
     pub watch: crate::watch::WatchLimits,
     /// Lifetime and cap of inbox messages.
@@ -58,6 +62,7 @@ impl Config {
             conn: crate::conn::ConnLimits::default(),
             version_cache_entries: 100_000,
             version_cache_ttl: Duration::from_secs(30),
+            version_cache_barrier: true,
             watch: crate::watch::WatchLimits::default(),
             inbox: crate::inbox::InboxLimits::default(),
         }
@@ -127,6 +132,17 @@ pub struct Cli {
     /// (other servers' writes arrive sooner, through the change feed).
     #[arg(long, env = "LIVECARD_VERSION_CACHE_TTL_SECS", default_value_t = 30)]
     pub version_cache_ttl_secs: u64,
+    /// PostgreSQL: answer a cached 304 only after a read barrier came back through this
+    /// server's listener, so every write acknowledged by any server is seen (PROTOCOL.md §7);
+    /// `false` answers from the cache at once (other servers' writes seen once their
+    /// notification arrived) — for measuring the barrier's cost.
+    #[arg(
+        long,
+        env = "LIVECARD_VERSION_CACHE_BARRIER",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub version_cache_barrier: bool,
     /// Most card ids in one watch stream (`POST /v1/watch`).
     #[arg(long, env = "LIVECARD_WATCH_MAX_IDS", default_value_t = 1_000)]
     pub watch_max_ids: usize,
@@ -192,6 +208,7 @@ impl Cli {
         };
         config.version_cache_entries = self.version_cache_entries;
         config.version_cache_ttl = Duration::from_secs(self.version_cache_ttl_secs);
+        config.version_cache_barrier = self.version_cache_barrier;
         config.watch = crate::watch::WatchLimits {
             max_ids: self.watch_max_ids,
             max_streams_per_ip: self.watch_max_streams_per_ip,

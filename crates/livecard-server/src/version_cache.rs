@@ -2,7 +2,7 @@
 //! with `If-None-Match` is answered 304 from here without a database query when the cached
 //! version matches.
 //!
-//! What keeps it true (docs/PROTOCOL.md §5 "Conditional GET and the version cache"):
+//! What keeps it true (docs/PROTOCOL.md §7 "Conditional GETs and the version cache"):
 //! - Versions only grow, so every update takes the **maximum** (a tombstone wins over a record
 //!   of the same version). A slow database read that finishes after a newer write was noted
 //!   can therefore never put the older version back.
@@ -11,11 +11,13 @@
 //!   never hides a version written through this process.
 //! - Writes through other processes (PostgreSQL) arrive as [`Change`]s from the change feed
 //!   (`changes.rs`: `LISTEN livecard_changes`). The cache drains its feed receiver at the start
-//!   of every lookup and fill (no task to schedule in between), so another server's write is
-//!   seen from the moment its notification reaches this process's listener — PostgreSQL sends
-//!   it at commit. `Resync` (the listener reconnected: notifications may have been missed), a
-//!   lagged or closed receiver clear the cache; fills that started before a clear are dropped
-//!   (an epoch counter).
+//!   of every lookup and fill (no task to schedule in between). The GET handler looks up only
+//!   after a read barrier (`changes::ReadBarrier`) sent after the request arrived came back
+//!   through the same listener: every write committed before — so every write any server
+//!   acknowledged before the request — is then on the feed and applied by the lookup. A failed
+//!   barrier (listener down or reconnected, timeout) reads the database instead. `Resync` (the
+//!   listener reconnected: notifications may have been missed), a lagged or closed receiver
+//!   clear the cache; fills that started before a clear are dropped (an epoch counter).
 //! - Entries older than `ttl` are read again from the database: a bound on staleness even if a
 //!   notification were lost without the listener noticing (a half-open TCP connection).
 //! - At most `max_entries` ids; when full the cache is cleared (simple, and a clear is always
