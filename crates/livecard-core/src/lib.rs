@@ -133,6 +133,17 @@ impl Core {
         self.region
     }
 
+    /// Loads what the card list needs first (the search index of every received card) before
+    /// it is asked for, so the app can do it while its window and webview start (launch →
+    /// first rows, docs/PERFORMANCE.md). Nothing when a PIN is set: the app then starts
+    /// locked, and card data stays on disk until the PIN is entered.
+    pub async fn prefetch_list(&self) -> Result<()> {
+        if self.store.pin_set_flag().await? {
+            return Ok(());
+        }
+        self.unlocked().await?.prefetch_index().await
+    }
+
     // ---------------------------------------------------------------- own cards
 
     /// All own cards, the default first.

@@ -125,3 +125,59 @@ async fn a_locked_core_gives_no_window() {
     let err = core.cards_window("", Sort::Name, 0, 50).await.unwrap_err();
     assert_eq!(err.kind(), "locked", "{err}");
 }
+
+/// The app's launch prefetch (`Core::prefetch_list`) loads the index the first window then
+/// uses; both at once load it once and agree with a window of a fresh core.
+#[tokio::test]
+async fn a_prefetch_at_launch_serves_the_first_window() {
+    let dir = tempfile::tempdir().unwrap();
+    core_with_cards(dir.path()).await.close().await;
+    let core = Core::open(dir.path(), Region::default())
+        .await
+        .unwrap()
+        .with_secrets(Arc::new(MemoryStore::new()));
+    let (pre, first) = tokio::join!(
+        core.prefetch_list(),
+        core.cards_window("", Sort::Name, 0, 50)
+    );
+    pre.unwrap();
+    let first = first.unwrap();
+    assert_eq!(first.total, N);
+    let again = core.cards_window("", Sort::Name, 0, 50).await.unwrap();
+    assert_eq!(ids(&first.rows), ids(&again.rows));
+    // A PIN set: the prefetch reads no card data and is no error.
+    core.set_pin("2468", None).await.unwrap();
+    let locked = Core::open(dir.path(), Region::default())
+        .await
+        .unwrap()
+        .with_secrets(core.secrets().clone());
+    locked.prefetch_list().await.unwrap();
+    assert_eq!(
+        locked
+            .cards_window("", Sort::Name, 0, 50)
+            .await
+            .unwrap_err()
+            .kind(),
+        "locked"
+    );
+}
+
+/// Closing checkpoints the WAL into the database: an import of many cards leaves no WAL for
+/// the next open (the app's launch) to read.
+#[tokio::test]
+async fn closing_leaves_no_wal_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = core_with_cards(dir.path()).await;
+    let wal = dir.path().join("livecard.sqlite-wal");
+    let before = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert!(before > 100_000, "the import wrote through the WAL ({before} B)");
+    core.close().await;
+    let after = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(after, 0, "WAL after close");
+    // Nothing was lost: the cards are in the database file.
+    let core = Core::open(dir.path(), Region::default())
+        .await
+        .unwrap()
+        .with_secrets(Arc::new(MemoryStore::new()));
+    assert_eq!(core.cards_window("", Sort::Name, 0, 1).await.unwrap().total, N);
+}
