@@ -71,8 +71,16 @@ impl AppState {
         if let Some(store) = livecard_core::keystore::test_override()? {
             core = core.with_secrets(store);
         }
+        let core = Arc::new(core);
+        // The list's index loads while the window and the webview start; the first list
+        // request waits for this load instead of starting its own. An error here is the
+        // first list request's error too, and is reported there.
+        let warm = core.clone();
+        tauri::async_runtime::spawn(async move {
+            let _ = warm.prefetch_list().await;
+        });
         Ok(AppState {
-            core: RwLock::new(Arc::new(core)),
+            core: RwLock::new(core),
             data_dir: data_dir.to_path_buf(),
             settings,
             server_override,
