@@ -16,9 +16,12 @@
 //!
 //! `--soak-minutes N` runs the soak instead ([`soak`]; `scripts/soak.sh`).
 //! `--only-full-download` measures only the full download (JSON, JSON with gzip, the binary
-//! records answer) of `--full-download-ids` cards on each backend.
+//! records answer) of `--full-download-ids` cards on each backend; with `--server-url`,
+//! `--ids-file`, `--binary-only` and `--compare-server-bin` it drives a server under a profiler
+//! or compares two server builds at the same load ([`download`]).
 
 mod condget;
+mod download;
 mod growth;
 mod radicale;
 mod soak;
@@ -39,17 +42,15 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use livecard_format::crypto::{seal, CardKeys, ShareSecret};
-use livecard_format::wire::{
-    is_records_media_type, CardId, SyncItem, SyncRequest, SyncResponse, RECORDS_MEDIA_TYPE,
-};
+use livecard_format::wire::{CardId, SyncItem, SyncRequest, SyncResponse};
 use livecard_format::Card;
 
 #[derive(Parser, Debug)]
 #[command(about = "Load benchmark of livecard-server with nginx as the ceiling (127.0.0.1 only)")]
 struct Args {
     /// The livecard-server binary (build it with --release).
-    #[arg(long)]
-    server_bin: PathBuf,
+    #[arg(long, required_unless_present = "server_url")]
+    server_bin: Option<PathBuf>,
     /// PostgreSQL URL of an empty database to benchmark on (skipped when absent).
     #[arg(long)]
     postgres_url: Option<String>,
@@ -99,9 +100,25 @@ struct Args {
     /// read barrier on and off, and nginx, alternating `--rounds` times (condget.rs).
     #[arg(long)]
     only_cond_get: bool,
-    /// Measure only the full download (JSON, gzip, binary) on each backend, nothing else.
+    /// Measure only the full download (JSON, gzip, binary) on each backend, nothing else
+    /// (download.rs).
     #[arg(long)]
     only_full_download: bool,
+    /// With --only-full-download: a running server (http://127.0.0.1:PORT) instead of starting
+    /// one, e.g. under callgrind (scripts/profile-download.sh).
+    #[arg(long)]
+    server_url: Option<String>,
+    /// With --only-full-download: the ids to download; when the file is missing the cards are
+    /// published and their ids written there.
+    #[arg(long)]
+    ids_file: Option<PathBuf>,
+    /// With --only-full-download: only the binary records answer.
+    #[arg(long)]
+    binary_only: bool,
+    /// With --only-full-download: an older server binary started on the same database; the
+    /// two servers' binary downloads alternate round by round (same load), medians of both.
+    #[arg(long)]
+    compare_server_bin: Option<PathBuf>,
     /// Growth curves: store sizes to measure at, comma-separated (e.g. 1000,10000,100000);
     /// empty = no growth table. Needs `psql` for the PostgreSQL store size.
     #[arg(long, value_delimiter = ',')]
@@ -115,6 +132,15 @@ struct Args {
     /// Address book sizes for Radicale, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
     radicale_cards: Vec<usize>,
+}
+
+impl Args {
+    /// `--server-bin` (clap requires it unless `--server-url` is given).
+    fn server_bin(&self) -> Result<&Path> {
+        self.server_bin.as_deref().ok_or_else(|| {
+            anyhow!("--server-bin is needed here (--server-url is only for --only-full-download)")
+        })
+    }
 }
 
 /// One HTTP/1.1 keep-alive connection.
@@ -513,83 +539,8 @@ pub(crate) async fn full_download_as(
     accept_encoding: &str,
     binary: bool,
 ) -> Result<Download> {
-    let bodies: Vec<Bytes> = ids
-        .chunks(chunk.max(1))
-        .map(|c| sync_body_at(c, 0))
-        .collect::<Result<_>>()?;
-    let mut conn = Conn::open(addr).await?;
-    let mut times = Vec::with_capacity(rounds);
-    let (mut body_bytes, mut cards, mut encoded) = (0, 0, false);
-    for _ in 0..rounds.max(1) {
-        let (mut b, mut c) = (0, 0);
-        let mut took = Duration::ZERO;
-        for body in &bodies {
-            let mut headers = vec![("content-type", "application/json")];
-            if !accept_encoding.is_empty() {
-                headers.push(("accept-encoding", accept_encoding));
-            }
-            if binary {
-                headers.push(("accept", RECORDS_MEDIA_TYPE));
-            }
-            let t = Instant::now();
-            let (status, h, bytes) = conn
-                .request(Method::POST, "/v1/sync", &headers, body.clone())
-                .await?;
-            took += t.elapsed();
-            if status != StatusCode::OK {
-                bail!(
-                    "full download: {status}: {}",
-                    String::from_utf8_lossy(&bytes)
-                );
-            }
-            b += bytes.len();
-            encoded = h.contains_key(hyper::header::CONTENT_ENCODING);
-            let plain = match h.get(hyper::header::CONTENT_ENCODING).map(|v| v.as_bytes()) {
-                None => bytes.to_vec(),
-                Some(b"gzip") => {
-                    use std::io::Read as _;
-                    let mut out = Vec::new();
-                    flate2::read::GzDecoder::new(&bytes[..]).read_to_end(&mut out)?;
-                    out
-                }
-                Some(other) => bail!(
-                    "full download: unexpected Content-Encoding {}",
-                    String::from_utf8_lossy(other)
-                ),
-            };
-            let records = h
-                .get(hyper::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(is_records_media_type);
-            if records != binary {
-                bail!("full download: binary answer asked {binary}, got {records}");
-            }
-            let resp: SyncResponse = if records {
-                SyncResponse::from_records(&plain)?
-            } else {
-                serde_json::from_slice(&plain)?
-            };
-            if resp.truncated || !resp.unknown.is_empty() {
-                bail!(
-                    "full download: truncated={} unknown={}",
-                    resp.truncated,
-                    resp.unknown.len()
-                );
-            }
-            c += resp.changed.len();
-        }
-        times.push(took);
-        if c != ids.len() {
-            bail!("full download: {c} records for {} ids", ids.len());
-        }
-        (body_bytes, cards) = (b, c);
-    }
-    Ok(Download {
-        time: median(times),
-        body_bytes,
-        cards,
-        encoded,
-    })
+    let mut d = download::Downloader::open(addr, ids, chunk, accept_encoding, binary).await?;
+    download::rounds(&mut d, rounds).await
 }
 
 /// VmRSS and VmHWM (peak) of a process in KiB.
@@ -693,7 +644,7 @@ struct BackendResult {
 
 async fn bench_backend(args: &Args, name: &str, url: &str) -> Result<BackendResult> {
     eprintln!("== {name}: starting server on {url}");
-    let (server, addr) = start_server(&args.server_bin, url)?;
+    let (server, addr) = start_server(args.server_bin()?, url)?;
     eprintln!("== {name}: publishing {} cards", args.cards);
     let (ids, publish_rate) = seed(addr, args.cards, 16).await?;
     let ids = Arc::new(ids);
@@ -768,32 +719,6 @@ async fn bench_backend(args: &Args, name: &str, url: &str) -> Result<BackendResu
         download_gzip,
         download_binary,
     })
-}
-
-/// `--only-full-download`: one backend, `--full-download-ids` cards, the three downloads.
-async fn full_download_only(args: &Args, name: &str, url: &str) -> Result<String> {
-    eprintln!("== {name}: starting server on {url}");
-    let (server, addr) = start_server(&args.server_bin, url)?;
-    let n = args.full_download_ids.max(1);
-    let (ids, _) = seed(addr, n, 16).await?;
-    eprintln!("== {name}: full download of {n} cards, JSON / gzip / binary");
-    let json = full_download(addr, &ids, n, args.rounds, "").await?;
-    let gzip = full_download(addr, &ids, n, args.rounds, "gzip, br").await?;
-    let binary = full_download_as(addr, &ids, n, args.rounds, "", true).await?;
-    drop(server);
-    let per = |d: &Download| d.body_bytes as f64 / d.cards.max(1) as f64;
-    Ok(format!(
-        "| {name} | {:.2} ms | {:.0} B | {} | **{:.2} ms** | **{:.0} B** |\n",
-        ms(json.time),
-        per(&json),
-        if gzip.encoded {
-            format!("{:.2} ms, {:.0} B", ms(gzip.time), per(&gzip))
-        } else {
-            "not compressed".into()
-        },
-        ms(binary.time),
-        per(&binary),
-    ))
 }
 
 async fn bench_nginx(args: &Args, dir: &Path, file: &[u8]) -> Result<Phase> {
@@ -994,7 +919,7 @@ async fn main() -> Result<()> {
             load: args.soak_load.clamp(0.05, 1.0),
             cards: args.cards.max(100),
         };
-        let text = soak::run(&args.server_bin, &dir, &soak_args).await;
+        let text = soak::run(args.server_bin()?, &dir, &soak_args).await;
         let _ = std::fs::remove_dir_all(&dir);
         let text = text?;
         match &args.out {
@@ -1007,7 +932,7 @@ async fn main() -> Result<()> {
     }
 
     if args.only_cond_get {
-        let text = condget::run(&args, &args.server_bin, &dir).await;
+        let text = condget::run(&args, args.server_bin()?, &dir).await;
         let _ = std::fs::remove_dir_all(&dir);
         let text = text?;
         match &args.out {
@@ -1020,16 +945,20 @@ async fn main() -> Result<()> {
     }
 
     if args.only_full_download {
-        let mut text = format!(
-            "| backend ({} cards, median of {} rounds) | JSON: time | JSON: bytes per card | gzip | binary: time | binary: bytes per card |\n| --- | ---: | ---: | ---: | ---: | ---: |\n",
-            args.full_download_ids, args.rounds
-        );
-        let sqlite_dir = dir.join("sqlite");
-        std::fs::create_dir_all(&sqlite_dir)?;
-        let sqlite_url = format!("sqlite://{}", sqlite_dir.join("bench.db").display());
-        text.push_str(&full_download_only(&args, "SQLite", &sqlite_url).await?);
-        if let Some(url) = &args.postgres_url {
-            text.push_str(&full_download_only(&args, "PostgreSQL", url).await?);
+        if let Some(old) = &args.compare_server_bin {
+            download::must_exist(old, "--compare-server-bin")?;
+        }
+        let mut text = download::header(&args);
+        if args.server_url.is_some() {
+            text.push_str(&download::row(&args, "server", "").await?);
+        } else {
+            let sqlite_dir = dir.join("sqlite");
+            std::fs::create_dir_all(&sqlite_dir)?;
+            let sqlite_url = format!("sqlite://{}", sqlite_dir.join("bench.db").display());
+            text.push_str(&download::row(&args, "SQLite", &sqlite_url).await?);
+            if let Some(url) = &args.postgres_url {
+                text.push_str(&download::row(&args, "PostgreSQL", url).await?);
+            }
         }
         let _ = std::fs::remove_dir_all(&dir);
         match &args.out {
@@ -1081,7 +1010,7 @@ async fn main() -> Result<()> {
         let url = format!("sqlite://{}", gdir.join("growth.db").display());
         curves.push(
             growth::run(
-                &args.server_bin,
+                args.server_bin()?,
                 "SQLite",
                 &url,
                 growth::Storage::SqliteDir(&gdir),
@@ -1093,7 +1022,7 @@ async fn main() -> Result<()> {
         if let Some(url) = &args.growth_postgres_url {
             curves.push(
                 growth::run(
-                    &args.server_bin,
+                    args.server_bin()?,
                     "PostgreSQL",
                     url,
                     growth::Storage::Postgres(url),
