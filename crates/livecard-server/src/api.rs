@@ -1,7 +1,5 @@
 //! API v1 handlers (docs/PROTOCOL.md §5).
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -190,36 +188,41 @@ pub async fn sync(
 async fn sync_answer(state: &AppState, request: SyncRequest) -> Result<SyncResponse, ApiFailure> {
     body_check::check_sync(&request, state.config.max_sync_ids)?;
     state.metrics.sync_ids.inc_by(request.cards.len() as u64);
-    // The highest version the client claims per id (duplicates answered once).
-    let mut held: HashMap<CardId, u64> = HashMap::with_capacity(request.cards.len());
-    for item in request.cards {
-        let v = held.entry(item.id).or_insert(0);
-        *v = (*v).max(item.version);
-    }
-    let ids: Vec<CardId> = held.keys().cloned().collect();
-    let stored = state.store.versions(&ids).await?;
+    // Sorted by id, duplicates answered once with the highest version the client claims. The
+    // stores answer by position, so every list below comes out in id order without a map.
+    let mut items = request.cards;
+    items.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    items.dedup_by(|next, kept| {
+        let same = next.id == kept.id;
+        if same {
+            kept.version = kept.version.max(next.version);
+        }
+        same
+    });
+    let (ids, held): (Vec<CardId>, Vec<u64>) = items.into_iter().map(|i| (i.id, i.version)).unzip();
+    let stored = state.store.versions_each(&ids).await?;
 
     let mut response = SyncResponse::default();
     let mut fetch: Vec<CardId> = Vec::new();
     let mut budget = state.config.sync_response_bytes as u64;
     let mut changed = 0usize;
-    for id in ids {
-        match stored.get(&id) {
-            None => response.unknown.push(id),
-            Some(info) if info.deleted => fetch.push(id),
-            Some(info) if info.version > held[&id] => {
+    for ((id, held), info) in ids.iter().zip(held).zip(stored) {
+        match info {
+            None => response.unknown.push(id.clone()),
+            Some(info) if info.deleted => fetch.push(id.clone()),
+            Some(info) if info.version > held => {
                 if changed > 0 && info.bytes > budget {
                     response.truncated = true;
                     continue;
                 }
                 budget = budget.saturating_sub(info.bytes);
                 changed += 1;
-                fetch.push(id);
+                fetch.push(id.clone());
             }
             Some(_) => {}
         }
     }
-    for item in state.store.get_many(&fetch).await? {
+    for item in state.store.get_each(&fetch).await?.into_iter().flatten() {
         match item {
             Stored::Live(r) => {
                 // A write may have landed between the two queries: still newer, still wanted.
@@ -232,9 +235,6 @@ async fn sync_answer(state: &AppState, request: SyncRequest) -> Result<SyncRespo
         .metrics
         .sync_changed
         .inc_by(response.changed.len() as u64);
-    response.changed.sort_by(|a, b| a.id.cmp(&b.id));
-    response.gone.sort_by(|a, b| a.id.cmp(&b.id));
-    response.unknown.sort();
     Ok(response)
 }
 

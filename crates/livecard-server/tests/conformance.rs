@@ -183,6 +183,79 @@ async fn batch_queries(store: Arc<dyn Store>) {
     store.ping().await.unwrap();
 }
 
+/// `versions_each` / `get_each` answer by position: in the order asked, `None` for unknown
+/// ids, repeated ids answered at each place, every byte back as stored (SQLite hands the
+/// bytes over concatenated as text: NUL, 0xFF and invalid UTF-8 must survive), tombstones
+/// with their empty nonce among records.
+async fn positional_batch_queries(store: Arc<dyn Store>) {
+    let owners: Vec<Owner> = (0..6).map(|i| Owner::new(&format!("Pos {i}"))).collect();
+    let mut records = Vec::new();
+    for (i, o) in owners.iter().enumerate() {
+        let mut r = o.record(3 + i as u64);
+        // The store does not verify signatures: awkward bytes straight in.
+        r.ciphertext = match i {
+            0 => vec![0u8; 40],
+            1 => vec![0xff; 17],
+            2 => b"\xc3\x28 not UTF-8 \x00\x00 \xed\xa0\x80 end".to_vec(),
+            3 => (0..=255u8).cycle().take(70_000).collect(),
+            _ => r.ciphertext,
+        };
+        r.nonce[0] = 0;
+        r.signature[63] = 0;
+        assert_eq!(store.put_if_newer(&r).await.unwrap(), PutOutcome::Created);
+        records.push(r);
+    }
+    let tomb = sign_delete(&owners[5].keys, 90).unwrap();
+    store.delete(&tomb).await.unwrap();
+    let stranger = CardKeys::generate().id();
+    let ask: Vec<CardId> = vec![
+        records[3].id.clone(),
+        stranger.clone(),
+        records[5].id.clone(),
+        records[0].id.clone(),
+        records[1].id.clone(),
+        records[0].id.clone(),
+        records[2].id.clone(),
+        records[4].id.clone(),
+    ];
+    let want = |i: usize| match i {
+        1 => None,
+        2 => Some(Stored::Deleted(tomb.clone())),
+        _ => {
+            let r = &records[[3, 9, 9, 0, 1, 0, 2, 4][i]];
+            Some(Stored::Live(r.clone()))
+        }
+    };
+    let got = store.get_each(&ask).await.unwrap();
+    assert_eq!(got.len(), ask.len());
+    for (i, g) in got.iter().enumerate() {
+        assert_eq!(g, &want(i), "place {i}");
+    }
+    let versions = store.versions_each(&ask).await.unwrap();
+    assert_eq!(versions.len(), ask.len());
+    for (i, v) in versions.iter().enumerate() {
+        match want(i) {
+            None => assert_eq!(v, &None, "place {i}"),
+            Some(Stored::Deleted(t)) => {
+                let v = v.expect("stored");
+                assert_eq!((v.version, v.deleted, v.bytes), (t.version, true, 0));
+            }
+            Some(Stored::Live(r)) => {
+                let v = v.expect("stored");
+                assert_eq!(
+                    (v.version, v.deleted, v.bytes),
+                    (r.version, false, r.ciphertext.len() as u64),
+                    "place {i}"
+                );
+            }
+        }
+    }
+    assert!(store.get_each(&[]).await.unwrap().is_empty());
+    let strangers = [stranger];
+    assert_eq!(store.get_each(&strangers).await.unwrap(), vec![None]);
+    assert_eq!(store.versions_each(&strangers).await.unwrap(), vec![None]);
+}
+
 async fn reopen_keeps_data(db: &TestDb) {
     let o = Owner::new("Durable");
     let r = o.record(7);
@@ -235,6 +308,7 @@ conformance!(
     key_mismatch_is_refused,
     delete_keeps_a_tombstone,
     batch_queries,
+    positional_batch_queries,
 );
 
 #[tokio::test]

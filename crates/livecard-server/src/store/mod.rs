@@ -251,10 +251,26 @@ pub trait Store: Send + Sync + 'static {
     async fn put_if_newer(&self, record: &SealedRecord) -> Result<PutOutcome, StoreError>;
     /// Replaces the record by `tombstone` if its version is higher and the key is the same.
     async fn delete(&self, tombstone: &Tombstone) -> Result<DeleteOutcome, StoreError>;
-    /// Versions of those `ids` that are stored, in one query.
-    async fn versions(&self, ids: &[CardId]) -> Result<HashMap<CardId, VersionInfo>, StoreError>;
-    /// Records and tombstones of those `ids` that are stored, in one query.
-    async fn get_many(&self, ids: &[CardId]) -> Result<Vec<Stored>, StoreError>;
+    /// The version of each of `ids`, in their order (`None`: never stored), in one query.
+    /// What `POST /v1/sync` asks: answers are matched to ids by position, so no id is parsed
+    /// back from the database or hashed (docs/PERFORMANCE.md, "Full download").
+    async fn versions_each(&self, ids: &[CardId]) -> Result<Vec<Option<VersionInfo>>, StoreError>;
+    /// The record or tombstone of each of `ids`, in their order (`None`: never stored), in one
+    /// query.
+    async fn get_each(&self, ids: &[CardId]) -> Result<Vec<Option<Stored>>, StoreError>;
+    /// Versions of those `ids` that are stored ([`Store::versions_each`] as a map).
+    async fn versions(&self, ids: &[CardId]) -> Result<HashMap<CardId, VersionInfo>, StoreError> {
+        let each = self.versions_each(ids).await?;
+        Ok(ids
+            .iter()
+            .zip(each)
+            .filter_map(|(id, v)| Some((id.clone(), v?)))
+            .collect())
+    }
+    /// Records and tombstones of those `ids` that are stored, in their order.
+    async fn get_many(&self, ids: &[CardId]) -> Result<Vec<Stored>, StoreError> {
+        Ok(self.get_each(ids).await?.into_iter().flatten().collect())
+    }
     /// How many records and tombstones are stored.
     async fn counts(&self) -> Result<Counts, StoreError>;
     /// Checks that the database answers.
@@ -343,40 +359,55 @@ fn corrupt(id: &str, why: &str) -> StoreError {
 impl Row {
     pub(crate) fn into_stored(self) -> Result<Stored, StoreError> {
         let id = CardId::parse(&self.id).map_err(|e| corrupt(&self.id, &e.to_string()))?;
-        let public_key: [u8; 32] = self
-            .public_key
-            .as_slice()
-            .try_into()
-            .map_err(|_| corrupt(&self.id, "public key length"))?;
-        let signature: [u8; 64] = self
-            .signature
-            .as_slice()
-            .try_into()
-            .map_err(|_| corrupt(&self.id, "signature length"))?;
-        let version =
-            u64::try_from(self.version).map_err(|_| corrupt(&self.id, "negative version"))?;
-        if self.deleted {
-            return Ok(Stored::Deleted(Tombstone {
-                id,
-                public_key,
-                version,
-                signature,
-            }));
-        }
-        let nonce: [u8; NONCE_BYTES] = self
-            .nonce
-            .as_slice()
-            .try_into()
-            .map_err(|_| corrupt(&self.id, "nonce length"))?;
-        Ok(Stored::Live(SealedRecord {
+        stored_from(
+            id,
+            &self.public_key,
+            self.version,
+            self.deleted,
+            &self.nonce,
+            self.ciphertext,
+            &self.signature,
+        )
+    }
+}
+
+/// A record or tombstone from a `cards` row's columns (the id already known), every length
+/// checked.
+pub(crate) fn stored_from(
+    id: CardId,
+    public_key: &[u8],
+    version: i64,
+    deleted: bool,
+    nonce: &[u8],
+    ciphertext: Vec<u8>,
+    signature: &[u8],
+) -> Result<Stored, StoreError> {
+    let public_key: [u8; 32] = public_key
+        .try_into()
+        .map_err(|_| corrupt(id.as_str(), "public key length"))?;
+    let signature: [u8; 64] = signature
+        .try_into()
+        .map_err(|_| corrupt(id.as_str(), "signature length"))?;
+    let version = u64::try_from(version).map_err(|_| corrupt(id.as_str(), "negative version"))?;
+    if deleted {
+        return Ok(Stored::Deleted(Tombstone {
             id,
             public_key,
             version,
-            nonce,
-            ciphertext: self.ciphertext,
             signature,
-        }))
+        }));
     }
+    let nonce: [u8; NONCE_BYTES] = nonce
+        .try_into()
+        .map_err(|_| corrupt(id.as_str(), "nonce length"))?;
+    Ok(Stored::Live(SealedRecord {
+        id,
+        public_key,
+        version,
+        nonce,
+        ciphertext,
+        signature,
+    }))
 }
 
 /// Classifies a refused write from the row that is stored now.
@@ -422,6 +453,19 @@ pub(crate) fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// `ids` as a JSON array of strings. A card id is 16 base32 characters (`A`–`Z`, `2`–`7`),
+/// so nothing needs escaping.
 pub(crate) fn ids_json(ids: &[CardId]) -> String {
-    serde_json::to_string(&ids.iter().map(|i| i.as_str()).collect::<Vec<_>>()).unwrap_or_default()
+    let mut out = String::with_capacity(2 + ids.len() * (livecard_wire::ID_CHARS + 3));
+    out.push('[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        out.push_str(id.as_str());
+        out.push('"');
+    }
+    out.push(']');
+    out
 }

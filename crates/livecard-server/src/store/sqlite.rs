@@ -2,7 +2,6 @@
 //! and a power cut), `busy_timeout` — set on every pooled connection through
 //! `SqliteConnectOptions`.
 
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -15,9 +14,9 @@ use sqlx::sqlite::{
 use crate::changes::{Change, ChangeFeed};
 
 use super::{
-    classify_delete, classify_put, ids_json, now_ms, Counts, DeleteOutcome, MessageRow, NewMessage,
-    PendingMessage, PutOutcome, RegisterOutcome, Row, SendOutcome, Store, StoreError, Stored,
-    VersionInfo,
+    classify_delete, classify_put, ids_json, now_ms, stored_from, Counts, DeleteOutcome,
+    MessageRow, NewMessage, PendingMessage, PutOutcome, RegisterOutcome, Row, SendOutcome, Store,
+    StoreError, Stored, VersionInfo,
 };
 
 const COLUMNS: &str = "id, public_key, version, nonce, ciphertext, signature, deleted";
@@ -167,55 +166,94 @@ impl Store for SqliteStore {
         classify_delete(self.row(t.id.as_str()).await?, &t.public_key)
     }
 
-    async fn versions(&self, ids: &[CardId]) -> Result<HashMap<CardId, VersionInfo>, StoreError> {
+    async fn versions_each(&self, ids: &[CardId]) -> Result<Vec<Option<VersionInfo>>, StoreError> {
+        let mut out = vec![None; ids.len()];
         if ids.is_empty() {
-            return Ok(HashMap::new());
+            return Ok(out);
         }
         // One row for the whole answer: sqlx hands over a query's rows one at a time from its
         // SQLite worker thread, a cross-thread wake-up per row, which was most of a 1,000-id
-        // sync's time in a `perf` profile; SQLite builds one JSON array instead. The covering
-        // index (migrations/sqlite/0002_sync_index.sql) spares reading the table rows.
+        // sync's time in a `perf` profile; SQLite builds one JSON array instead. Each entry
+        // names its id by position in the request (`j.key`), so no id is parsed back. The
+        // covering index (migrations/sqlite/0002_sync_index.sql) spares reading the table rows;
+        // CROSS JOIN keeps the ids as the outer loop (one index search per id).
         let json: String = sqlx::query_scalar(
-            "SELECT json_group_array(json_array(id, version, deleted, length(ciphertext))) \
-             FROM cards INDEXED BY cards_sync WHERE id IN (SELECT value FROM json_each(?))",
+            "SELECT json_group_array(json_array(j.key, c.version, c.deleted, length(c.ciphertext))) \
+             FROM json_each(?) AS j CROSS JOIN cards AS c INDEXED BY cards_sync ON c.id = j.value",
         )
         .bind(ids_json(ids))
         .fetch_one(&self.pool)
         .await?;
-        let rows: Vec<(String, u64, i64, u64)> =
-            serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
-                id: String::new(),
-                why: format!("version list from SQLite: {e}"),
-            })?;
-        rows.into_iter()
-            .map(|(id, version, deleted, bytes)| {
-                let card = CardId::parse(&id).map_err(|e| StoreError::Corrupt {
-                    id: id.clone(),
-                    why: e.to_string(),
-                })?;
-                Ok((
-                    card,
-                    VersionInfo {
-                        version,
-                        deleted: deleted != 0,
-                        bytes,
-                    },
-                ))
-            })
-            .collect()
+        let rows: Vec<(usize, u64, i64, u64)> =
+            serde_json::from_str(&json).map_err(|e| list_corrupt("version list", &e))?;
+        for (at, version, deleted, bytes) in rows {
+            let slot = out
+                .get_mut(at)
+                .ok_or_else(|| list_corrupt("version list", &"position out of range"))?;
+            *slot = Some(VersionInfo {
+                version,
+                deleted: deleted != 0,
+                bytes,
+            });
+        }
+        Ok(out)
     }
 
-    async fn get_many(&self, ids: &[CardId]) -> Result<Vec<Stored>, StoreError> {
+    async fn get_each(&self, ids: &[CardId]) -> Result<Vec<Option<Stored>>, StoreError> {
+        let mut out: Vec<Option<Stored>> = Vec::with_capacity(ids.len());
+        out.resize_with(ids.len(), || None);
         if ids.is_empty() {
-            return Ok(Vec::new());
+            return Ok(out);
         }
-        let rows: Vec<Row> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM cards WHERE id IN (SELECT value FROM json_each(?))"
-        ))
+        // One row, as in `versions_each` (a row per card was ~35 % of a full download's
+        // instructions: sqlx copies every column value and hands each row over): the numbers
+        // as a JSON array, and every card's bytes (key, nonce, ciphertext, signature)
+        // concatenated into one BLOB, in the same row order — both aggregates step over the
+        // same rows. `||` and `group_concat` join the bytes as text, which in a UTF-8 database
+        // (ours: created by `connect`) is the bytes unchanged; `CAST(… AS BLOB)` hands them
+        // back as they are. The lengths are checked against the BLOB below.
+        let (json, bytes): (String, Option<Vec<u8>>) = sqlx::query_as(
+            "SELECT json_group_array(json_array(j.key, c.version, c.deleted, length(c.public_key), \
+                 length(c.nonce), length(c.ciphertext), length(c.signature))), \
+             CAST(group_concat(c.public_key || c.nonce || c.ciphertext || c.signature, '') AS BLOB) \
+             FROM json_each(?) AS j CROSS JOIN cards AS c ON c.id = j.value",
+        )
         .bind(ids_json(ids))
-        .fetch_all(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        rows.into_iter().map(Row::into_stored).collect()
+        type Entry = (usize, i64, i64, usize, usize, usize, usize);
+        let rows: Vec<Entry> =
+            serde_json::from_str(&json).map_err(|e| list_corrupt("record list", &e))?;
+        let bytes = bytes.unwrap_or_default();
+        let mut rest = bytes.as_slice();
+        let mut take = |n: usize| {
+            let (head, tail) = rest.split_at_checked(n)?;
+            rest = tail;
+            Some(head)
+        };
+        for (at, version, deleted, key, nonce, ciphertext, signature) in rows {
+            let id = ids
+                .get(at)
+                .ok_or_else(|| list_corrupt("record list", &"position out of range"))?;
+            let short = || list_corrupt("record bytes", &"shorter than their lengths");
+            let key = take(key).ok_or_else(short)?;
+            let nonce = take(nonce).ok_or_else(short)?;
+            let ciphertext = take(ciphertext).ok_or_else(short)?.to_vec();
+            let signature = take(signature).ok_or_else(short)?;
+            out[at] = Some(stored_from(
+                id.clone(),
+                key,
+                version,
+                deleted != 0,
+                nonce,
+                ciphertext,
+                signature,
+            )?);
+        }
+        if !rest.is_empty() {
+            return Err(list_corrupt("record bytes", &"longer than their lengths"));
+        }
+        Ok(out)
     }
 
     async fn counts(&self) -> Result<Counts, StoreError> {
@@ -392,5 +430,12 @@ impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+fn list_corrupt(what: &str, e: &dyn std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        id: String::new(),
+        why: format!("{what} from SQLite: {e}"),
     }
 }
