@@ -282,8 +282,9 @@ pub fn run() {
                 window = window.data_directory(d.join("webview"));
             }
             let window = window.build()?;
-            // lighten_webkit(&window) is not called: with it the PIN-lock E2E hung (a
-            // WebDriver command never returned after "lock now"); see docs/PERFORMANCE.md.
+            // lighten_webkit(&window) is not called: with it the PIN-lock E2E hung — WebDriver's
+            // Take Screenshot on the lock screen never answers with the hardware acceleration
+            // policy Never (page cache and cache model alone pass); see docs/PERFORMANCE.md.
             let _ = window;
 
             // Share links (livecard://… on desktop, https App Links on phones), cold and warm,
