@@ -170,7 +170,10 @@ async fn closing_leaves_no_wal_behind() {
     let core = core_with_cards(dir.path()).await;
     let wal = dir.path().join("livecard.sqlite-wal");
     let before = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
-    assert!(before > 100_000, "the import wrote through the WAL ({before} B)");
+    assert!(
+        before > 100_000,
+        "the import wrote through the WAL ({before} B)"
+    );
     core.close().await;
     let after = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
     assert_eq!(after, 0, "WAL after close");
@@ -179,5 +182,8 @@ async fn closing_leaves_no_wal_behind() {
         .await
         .unwrap()
         .with_secrets(Arc::new(MemoryStore::new()));
-    assert_eq!(core.cards_window("", Sort::Name, 0, 1).await.unwrap().total, N);
+    assert_eq!(
+        core.cards_window("", Sort::Name, 0, 1).await.unwrap().total,
+        N
+    );
 }
