@@ -7,10 +7,9 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Result};
 use hyper::{Method, StatusCode};
 use livecard_format::crypto::{seal, CardKeys, ShareSecret};
 use livecard_format::Card;
@@ -18,32 +17,8 @@ use livecard_format::Card;
 use crate::{bench_nginx, run_phase, seed, Args, Phase, Proc};
 
 fn start(bin: &Path, url: &str, barrier: bool) -> Result<(Proc, SocketAddr)> {
-    use std::io::{BufRead, BufReader};
-    let mut child = Command::new(bin)
-        .args(["--listen", "127.0.0.1:0", "--database-url", url])
-        .args(["--rate-per-second", "0"])
-        .args([
-            "--version-cache-barrier",
-            if barrier { "true" } else { "false" },
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .with_context(|| format!("start {}", bin.display()))?;
-    let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
-    let proc = Proc(child);
-    let mut lines = BufReader::new(stdout).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .ok_or_else(|| anyhow!("livecard-server exited before listening"))??;
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.trim().parse::<SocketAddr>()?;
-        }
-    };
-    std::thread::spawn(move || for _ in lines.by_ref() {});
-    Ok((proc, addr))
+    let barrier = if barrier { "true" } else { "false" };
+    crate::start_server_with(bin, url, &["--version-cache-barrier", barrier])
 }
 
 fn loadavg() -> String {

@@ -346,10 +346,20 @@ impl Drop for Proc {
 }
 
 pub(crate) fn start_server(bin: &Path, database_url: &str) -> Result<(Proc, SocketAddr)> {
+    start_server_with(bin, database_url, &[])
+}
+
+/// [`start_server`] with extra server flags.
+pub(crate) fn start_server_with(
+    bin: &Path,
+    database_url: &str,
+    extra: &[&str],
+) -> Result<(Proc, SocketAddr)> {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(bin)
         .args(["--listen", "127.0.0.1:0", "--database-url", database_url])
         .args(["--rate-per-second", "0"])
+        .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
