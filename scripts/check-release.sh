@@ -37,17 +37,19 @@ for p in livecard-cli livecard-app livecard-server; do
 done
 
 start=$(date +%s)
-echo "== release: cargo build --release -p livecard-cli"
-cargo build --release --locked -q -p livecard-cli
+# Cargo.toml's release-check profile: release's configuration (debug assertions off, which is
+# what compiles the hooks out) without the optimiser — what it leaves out, `--release` does too.
+echo "== release: cargo build --profile release-check -p livecard-cli"
+cargo build --profile release-check --locked -q -p livecard-cli
 echo "   built in $(( $(date +%s) - start )) s"
-check_clean "$CARGO_TARGET_DIR/release/livecard" "the release CLI"
+check_clean "$CARGO_TARGET_DIR/release-check/livecard" "the release CLI"
 
 if [[ $app == 1 ]]; then
   start=$(date +%s)
-  echo "== release: cargo build --release -p livecard-app"
-  cargo build --release --locked -q -p livecard-app
+  echo "== release: cargo build --profile release-check -p livecard-app"
+  cargo build --profile release-check --locked -q -p livecard-app
   echo "   built in $(( $(date +%s) - start )) s"
-  check_clean "$CARGO_TARGET_DIR/release/livecard-app" "the release app"
+  check_clean "$CARGO_TARGET_DIR/release-check/livecard-app" "the release app"
 fi
 
 echo "== release: production UI bundle (what the release app embeds)"

@@ -62,8 +62,12 @@ echo "== e2e: UI (npm ci, vitest, build)"
   npm run --silent build -- --mode e2e
 )
 
-echo "== e2e: app (cargo build -p livecard-app, embeds ui/dist), sync server and CLI"
-cargo build -p livecard-app -p livecard-server -p livecard-cli
+# The app (embeds ui/dist), the sync server and the CLI as the workspace's test build makes
+# them: after scripts/test.sh's `cargo test --workspace` only the app is compiled again (for the
+# e2e UI bundle). Never `cargo build -p …`: features resolved for a few packages differ from the
+# workspace's, and cargo would compile most dependencies again (minutes on CI).
+echo "== e2e: app (embeds ui/dist), sync server and CLI: cargo test --workspace --no-run"
+cargo test --workspace --locked --no-run -q
 
 echo "== e2e: driving the app on $DISPLAY"
-cargo test -p livecard-tests --features e2e --test e2e_app -- "$@"
+cargo test --workspace --locked --features livecard-tests/e2e --test e2e_app -- "$@"

@@ -9,9 +9,10 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # Debian packages: webkit for the desktop app, Xvfb + WebKitWebDriver for its end-to-end tests,
 # Chromium for the share page's browser test, zbar for the independent QR decoder in tests,
-# chromium-driver for WebDriver, keyutils for the kernel keyring, python3-pip for ndeflib (independent NDEF decoder in tests).
+# chromium-driver for WebDriver, keyutils for the kernel keyring, python3-pip for ndeflib (independent NDEF decoder in tests),
+# mold to link (.cargo/config.toml → scripts/cc-fast-link; the default linker when it is absent).
 APT_PACKAGES=(
-  build-essential pkg-config curl ca-certificates
+  build-essential pkg-config curl ca-certificates mold
   libwebkit2gtk-4.1-dev
   xvfb webkit2gtk-driver
   chromium chromium-driver

@@ -15,26 +15,10 @@ use livecard_core::Core;
 use livecard_format::exchange::{self, Received};
 use livecard_format::{Avatar, Card, Region};
 
-/// Builds (if needed) and finds the `livecard` binary in this test's target dir.
+/// The `livecard` binary of this workspace build (built with the tests; see
+/// `livecard_testkit::workspace_bins`).
 fn cli_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    // target/<profile>/deps/offline_qr_parity-<hash>
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test binary lives in target/<profile>/deps")
-        .to_path_buf();
-    let target = profile_dir.parent().expect("target dir").to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args(["build", "-q", "-p", "livecard-cli", "--target-dir"])
-        .arg(&target);
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        cmd.arg("--release");
-    }
-    let st = cmd.status().expect("run cargo build");
-    assert!(st.success(), "cargo build -p livecard-cli failed");
-    profile_dir.join("livecard")
+    livecard_testkit::workspace_bins(&["livecard"]).remove(0)
 }
 
 /// The modules of a `qrcode` SVG (`<path d="M{x} {y}h{w}v{h}H{x}V{y}…">` on a white

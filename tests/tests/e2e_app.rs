@@ -1,9 +1,9 @@
 //! End-to-end tests of the real desktop app: the debug binary built by
-//! `cargo build -p livecard-app` (with ui/dist embedded), driven through tauri-driver and
+//! `cargo test --workspace --no-run` (with ui/dist embedded), driven through tauri-driver and
 //! WebKitWebDriver under a display (Xvfb), with the real core and a real SQLite file in a
 //! fresh data directory per test. Run them with `scripts/e2e.sh`, which builds everything,
-//! starts Xvfb when DISPLAY is unset, and runs `cargo test -p livecard-tests --features e2e
-//! --test e2e_app`.
+//! starts Xvfb when DISPLAY is unset, and runs `cargo test --workspace --features
+//! livecard-tests/e2e --test e2e_app`.
 //!
 //! Each test starts its own tauri-driver on free ports and stops it with SIGTERM (SIGKILL
 //! would leave WebKitWebDriver holding its port). Tests take a lock so only one app runs at a
@@ -51,7 +51,7 @@ fn app_binary() -> PathBuf {
     let bin = dir.join("livecard-app");
     assert!(
         bin.exists(),
-        "{} is missing: build it with `cargo build -p livecard-app` (scripts/e2e.sh does)",
+        "{} is missing: build it with `cargo test --workspace --no-run` (scripts/e2e.sh does)",
         bin.display()
     );
     bin
@@ -408,7 +408,34 @@ impl App {
             )
             .await
             .expect("two animation frames");
+        // WebKitGTK without compositing (the app on desktop Linux, src-tauri lib.rs lighten_webkit)
+        // answers Take Screenshot after its next paint, and a page that does not change never
+        // paints again: one invisible pixel repaints on every frame until the screenshot is in.
+        self.client
+            .execute(
+                "const d = document.createElement('div');\
+                 d.id = 'livecard-e2e-repaint';\
+                 d.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;\
+                   opacity:0;pointer-events:none';\
+                 document.body.appendChild(d);\
+                 let n = 0;\
+                 (function tick() {\
+                   if (!d.isConnected) return;\
+                   d.style.backgroundColor = n++ % 2 ? 'black' : 'white';\
+                   requestAnimationFrame(tick);\
+                 })();",
+                vec![],
+            )
+            .await
+            .expect("start the repaint pixel");
         let png = self.client.screenshot().await.expect("screenshot");
+        self.client
+            .execute(
+                "document.getElementById('livecard-e2e-repaint')?.remove();",
+                vec![],
+            )
+            .await
+            .expect("stop the repaint pixel");
         let (w, h) = png_size(&png).expect("a PNG from the driver");
         assert_eq!((w, h), (360, 740), "screenshot {name} is {w}×{h}");
         let dir = repo_root().join("docs/screenshots");
@@ -425,7 +452,7 @@ fn bin_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// A real `livecard-server` (built by `cargo build -p livecard-server`) on a free port of
+/// A real `livecard-server` (built by `cargo test --workspace --no-run`) on a free port of
 /// 127.0.0.1 with its own SQLite data directory; stopped with SIGTERM when dropped.
 struct Server {
     child: Child,
@@ -440,7 +467,7 @@ impl Server {
         let bin = bin_dir().join("livecard-server");
         assert!(
             bin.exists(),
-            "{} is missing: `cargo build -p livecard-server` (scripts/e2e.sh does)",
+            "{} is missing: `cargo test --workspace --no-run` (scripts/e2e.sh does)",
             bin.display()
         );
         // A fixed port (not 0): share links are built from the listen address.
@@ -511,7 +538,7 @@ impl Owner {
         let bin = bin_dir().join("livecard");
         assert!(
             bin.exists(),
-            "{} is missing: `cargo build -p livecard-cli` (scripts/e2e.sh does)",
+            "{} is missing: `cargo test --workspace --no-run` (scripts/e2e.sh does)",
             bin.display()
         );
         let out = Command::new(&bin)

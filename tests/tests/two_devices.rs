@@ -25,37 +25,14 @@ struct Bins {
     server: PathBuf,
 }
 
-/// Builds (if needed) and finds `livecard` and `livecard-server` in this test's target dir.
+/// `livecard` and `livecard-server` of this workspace build (built with the tests; see
+/// `livecard_testkit::workspace_bins`).
 fn bins() -> Bins {
-    let exe = std::env::current_exe().expect("current_exe");
-    // target/<profile>/deps/two_devices-<hash>
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test binary lives in target/<profile>/deps")
-        .to_path_buf();
-    let target = profile_dir.parent().expect("target dir").to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args([
-        "build",
-        "-q",
-        "-p",
-        "livecard-cli",
-        "-p",
-        "livecard-server",
-        "--target-dir",
-    ])
-    .arg(&target);
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        cmd.arg("--release");
-    }
-    let st = cmd.status().expect("run cargo build");
-    assert!(st.success(), "cargo build of the binaries failed");
-    Bins {
-        cli: profile_dir.join("livecard"),
-        server: profile_dir.join("livecard-server"),
-    }
+    let mut bins = livecard_testkit::workspace_bins(&["livecard", "livecard-server"]).into_iter();
+    let (Some(cli), Some(server)) = (bins.next(), bins.next()) else {
+        unreachable!("two names, two paths")
+    };
+    Bins { cli, server }
 }
 
 struct ServerProc {

@@ -21,6 +21,52 @@ pub const REQUIRE_POSTGRES_ENV: &str = "LIVECARD_REQUIRE_POSTGRES";
 /// The file every skip appends a line to, when set.
 pub const SKIP_LOG_ENV: &str = "LIVECARD_SKIP_LOG";
 
+/// The workspace's binaries (`livecard`, `livecard-server`, …) exactly as `cargo test
+/// --workspace` builds them, for tests that run them as processes from a package that does
+/// not own them (no `CARGO_BIN_EXE_…` there): runs `cargo test --workspace --no-run --locked`
+/// into the calling test binary's own target directory and profile, and returns
+/// `<target>/<profile>/<name>` for each name.
+///
+/// Under `scripts/test.sh` (which runs `cargo test --workspace`) that is a no-op: the binaries
+/// were built with the tests. Never `cargo build -p …` here: building one package resolves its
+/// dependencies' features differently from the workspace's test build, so cargo compiles most
+/// dependencies a second time — measured on a cold CI machine: 343 s for one test.
+pub fn workspace_bins(names: &[&str]) -> Vec<std::path::PathBuf> {
+    let exe = std::env::current_exe().expect("current_exe");
+    // <target>/<profile>/deps/<test>-<hash>
+    let profile_dir = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("a test binary lives in <target>/<profile>/deps")
+        .to_path_buf();
+    let target = profile_dir.parent().expect("target dir");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args([
+        "test",
+        "--workspace",
+        "--no-run",
+        "--locked",
+        "-q",
+        "--target-dir",
+    ])
+    .arg(target)
+    .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
+    }
+    let status = cmd.status().expect("run cargo test --workspace --no-run");
+    assert!(status.success(), "cargo test --workspace --no-run failed");
+    names
+        .iter()
+        .map(|name| {
+            let bin = profile_dir.join(name);
+            assert!(bin.is_file(), "{} was not built", bin.display());
+            bin
+        })
+        .collect()
+}
+
 fn is_one(var: &str) -> bool {
     std::env::var(var).is_ok_and(|v| v == "1")
 }
