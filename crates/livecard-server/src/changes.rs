@@ -164,8 +164,8 @@ pub const BARRIER_TIMEOUT: Duration = Duration::from_secs(1);
 /// per cluster when a transaction commits, in commit order (writers hold a cluster-wide lock
 /// from queueing until after their commit), and a listener reads that queue in order, never
 /// passing an entry of a transaction still in progress. A *barrier* is a `pg_notify` on a
-/// channel only this process listens to (random name, [`ReadBarrier::channel`]), sent from
-/// another connection after the request arrived; once its token comes back through this
+/// channel only this process listens to (random name, [`ReadBarrier::channel`]), sent after
+/// the request arrived (on the listener's own connection); once its token comes back through this
 /// process's listener, every write committed before the barrier was sent — so every write
 /// acknowledged before the request arrived — has come through the listener first and is on
 /// the feed. The barrier's transaction turns `synchronous_commit` off for itself (no WAL
@@ -225,7 +225,7 @@ pub struct BarrierStats {
     pub failed: u64,
 }
 
-/// Sends a barrier token on a connection that is not the listener's.
+/// Sends a barrier token (on PostgreSQL: through the listener's own connection).
 pub(crate) trait BarrierSend: Send {
     /// `pg_notify(channel, round)` committed: true.
     fn send(&mut self, channel: &str, round: u64) -> impl Future<Output = bool> + Send;
@@ -386,6 +386,13 @@ impl ReadBarrier {
 /// channel and returns when it is live; a task then publishes every notification to `feed`
 /// and sends the feed's read barriers until the returned handle is aborted (the store does
 /// that when dropped).
+///
+/// A barrier's `pg_notify` is sent on the listener's own connection: PostgreSQL hands a
+/// session its own notifications, read from the same queue in the same order as everyone
+/// else's, before the query's ReadyForQuery — so a round is one round trip on one backend
+/// (the token still has to come through the listener for the round to pass). Measured: the
+/// separate sending connection of 18be819 cost a second backend's wake-up and a signal per
+/// round (docs/PERFORMANCE.md).
 #[cfg(feature = "postgres")]
 pub async fn spawn_pg_listener(
     pool: &sqlx::PgPool,
@@ -404,13 +411,14 @@ pub async fn spawn_pg_listener(
     let listener = pg_listen(pool, barrier.channel()).await?;
     barrier.listener_up();
     let pool = pool.clone();
+    let (requests, sends) = tokio::sync::mpsc::channel(1);
     let sender = PgBarrierSend {
-        pool: pool.clone(),
-        conn: None,
+        requests,
+        barrier: barrier.clone(),
     };
     Ok(tokio::spawn(async move {
         tokio::join!(
-            pg_listen_loop(pool, feed, listener, barrier.clone()),
+            pg_listen_loop(pool, feed, listener, barrier.clone(), sends),
             barrier.run(sender)
         );
     }))
@@ -428,17 +436,49 @@ async fn pg_listen(
     Ok(listener)
 }
 
+/// A barrier to send on the listener's connection, and where to say whether it committed.
+#[cfg(feature = "postgres")]
+type SendRequest = (u64, tokio::sync::oneshot::Sender<bool>);
+
 #[cfg(feature = "postgres")]
 async fn pg_listen_loop(
     pool: sqlx::PgPool,
     feed: ChangeFeed,
     mut listener: sqlx::postgres::PgListener,
     barrier: Arc<ReadBarrier>,
+    mut sends: tokio::sync::mpsc::Receiver<SendRequest>,
 ) {
     loop {
+        // `try_recv` is cancel-safe (sqlx reads a message only whole), so a barrier to send
+        // may interrupt the wait for the next notification.
         let next = tokio::select! {
             r = listener.try_recv() => r,
             _ = barrier.kick.notified() => Ok(None),
+            Some((round, reply)) = sends.recv() => {
+                // Notifications that arrive during the query wait in sqlx's buffer and come
+                // out of the next `try_recv`s in order, the token after every earlier change.
+                let sent = tokio::select! {
+                    r = sqlx::query(
+                        "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)",
+                    )
+                    .bind(barrier.channel())
+                    .bind(round.to_string())
+                    .execute(&mut listener) => r,
+                    // The sender gave up (timeout): the connection may be half-open.
+                    _ = barrier.kick.notified() => Err(sqlx::Error::PoolTimedOut),
+                };
+                match sent {
+                    Ok(_) => {
+                        let _ = reply.send(true);
+                        continue;
+                    }
+                    Err(e) => {
+                        let _ = reply.send(false);
+                        tracing::warn!(error = %e, "read barrier: pg_notify failed");
+                        Ok(None)
+                    }
+                }
+            }
         };
         match next {
             Ok(Some(n)) if n.channel() == barrier.channel() => {
@@ -476,47 +516,26 @@ async fn pg_listen_loop(
     }
 }
 
-/// Sends barrier tokens on a connection of its own (taken out of the pool once, so a busy
-/// pool does not delay them, and no ping per token).
+/// Hands barrier tokens to the listen loop, which sends them on the listener's connection.
 #[cfg(feature = "postgres")]
 struct PgBarrierSend {
-    pool: sqlx::PgPool,
-    conn: Option<sqlx::PgConnection>,
+    requests: tokio::sync::mpsc::Sender<SendRequest>,
+    barrier: Arc<ReadBarrier>,
 }
 
 #[cfg(feature = "postgres")]
 impl BarrierSend for PgBarrierSend {
-    async fn send(&mut self, channel: &str, round: u64) -> bool {
-        if self.conn.is_none() {
-            match self.pool.acquire().await {
-                Ok(c) => self.conn = Some(c.detach()),
-                Err(e) => {
-                    tracing::warn!(error = %e, "read barrier: no database connection");
-                    return false;
-                }
-            }
-        }
-        let Some(conn) = self.conn.as_mut() else {
+    async fn send(&mut self, _channel: &str, round: u64) -> bool {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        if self.requests.send((round, reply)).await.is_err() {
             return false;
-        };
-        let sent =
-            sqlx::query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)")
-                .bind(channel)
-                .bind(round.to_string())
-                .execute(&mut *conn)
-                .await;
-        match sent {
-            Ok(_) => true,
-            Err(e) => {
-                tracing::warn!(error = %e, "read barrier: pg_notify failed");
-                self.conn = None;
-                false
-            }
         }
+        answer.await.unwrap_or(false)
     }
 
     fn reset(&mut self) {
-        self.conn = None;
+        // A send that does not finish in time: the listener's connection is suspect.
+        self.barrier.kick.notify_waiters();
     }
 }
 
