@@ -6,7 +6,7 @@
 //! way) carry the same link, the same card version and the same signed card, without the
 //! avatar, within `OFFLINE_QR_MAX_BYTES`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 
