@@ -126,6 +126,25 @@ describe('card detail', () => {
     expect(screen.getByRole('button', { name: 'Call +8613800138000' })).toBeInTheDocument();
   });
 
+  it('keeps the "changed" badge for the visit when the refresh finds nothing new', async () => {
+    // A live update applied the change before the card was opened: the cached copy says
+    // changed, opening marked it seen, so the refresh's copy says changed = false.
+    let refreshDone: (v: CardView) => void = () => {};
+    const now = { ...emptyCard(), name: '李四', mobile: ['+8613900139000'] };
+    mockIPC((cmd) => {
+      if (cmd === 'card_view') return view({ card: received({ changed: true, card: now }) });
+      if (cmd === 'card_refresh') return new Promise((r) => (refreshDone = r));
+      if (cmd === 'card_actions') return fields;
+      if (cmd === 'action_labels') return {};
+      return null;
+    });
+    render(CardDetail, { id: 'r1' });
+    expect(await screen.findByTestId('detail-changed')).toHaveTextContent('Changed');
+    refreshDone(view({ card: received({ changed: false, card: now }), synced_at: new Date().toISOString(), refresh: { result: 'unchanged' } }));
+    await waitFor(() => expect(screen.getByTestId('detail-sync')).toHaveTextContent('Synced'));
+    expect(screen.getByTestId('detail-changed')).toHaveTextContent('Changed');
+  });
+
   it('the temporary-number banner: the number alone on its own line, its buttons wrapping below it', async () => {
     const temp = {
       field: 'temp_number', index: 0, value: '+8613700137000', label_key: 'field.temp_number', primary: true,
