@@ -212,7 +212,6 @@ app_commands![
 /// model, no back/forward cache: one local page that never navigates has nothing to cache.
 /// Phones (Android WebView, WKWebView) are untouched.
 #[cfg(target_os = "linux")]
-#[allow(dead_code)]
 fn lighten_webkit(window: &tauri::WebviewWindow) {
     use webkit2gtk::{
         CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt,
@@ -282,9 +281,9 @@ pub fn run() {
                 window = window.data_directory(d.join("webview"));
             }
             let window = window.build()?;
-            // lighten_webkit(&window) is not called: with it the PIN-lock E2E hung — WebDriver's
-            // Take Screenshot on the lock screen never answers with the hardware acceleration
-            // policy Never (page cache and cache model alone pass); see docs/PERFORMANCE.md.
+            #[cfg(target_os = "linux")]
+            lighten_webkit(&window);
+            #[cfg(not(target_os = "linux"))]
             let _ = window;
 
             // Share links (livecard://… on desktop, https App Links on phones), cold and warm,

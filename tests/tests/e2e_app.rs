@@ -408,7 +408,7 @@ impl App {
             )
             .await
             .expect("two animation frames");
-        // WebKitGTK without compositing (src-tauri lib.rs `lighten_webkit`, not called yet)
+        // WebKitGTK without compositing (src-tauri lib.rs `lighten_webkit`)
         // answers Take Screenshot after its next paint, and a page that does not change never
         // paints again: one invisible pixel repaints on every frame until the screenshot is in.
         self.client
