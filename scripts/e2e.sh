@@ -62,12 +62,26 @@ echo "== e2e: UI (npm ci, vitest, build)"
   npm run --silent build -- --mode e2e
 )
 
-# The app (embeds ui/dist), the sync server and the CLI as the workspace's test build makes
-# them: after scripts/test.sh's `cargo test --workspace` only the app is compiled again (for the
-# e2e UI bundle). Never `cargo build -p …`: features resolved for a few packages differ from the
-# workspace's, and cargo would compile most dependencies again (minutes on CI).
-echo "== e2e: app (embeds ui/dist), sync server and CLI: cargo test --workspace --no-run"
-cargo test --workspace --locked --no-run -q
+# The app (embeds ui/dist), the sync server, the CLI and this E2E test as the workspace's test
+# build makes them: after scripts/test.sh's `cargo test --workspace` only the app (for the e2e UI
+# bundle) and livecard-tests (its `e2e` feature) are compiled again. Never `cargo build -p …` nor
+# `cargo test --test e2e_app`: both build fewer targets, cargo resolves the dependencies' features
+# for those alone (resolver 2: other packages' dev-dependencies then add none), and ~150 crates
+# were compiled again (seen on CI: minutes). So the test
+# binary is taken from this build's own report and run directly, from its package's directory
+# as `cargo test` would.
+echo "== e2e: app (embeds ui/dist), sync server, CLI and the E2E test: cargo test --workspace --no-run"
+e2e_bin="$(cargo test --workspace --locked --no-run --features livecard-tests/e2e \
+  --message-format=json-render-diagnostics | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    t = m.get("target") or {}
+    if m.get("reason") == "compiler-artifact" and t.get("name") == "e2e_app" and "test" in t.get("kind", []):
+        print(m["executable"])
+')"
+[[ -x "$e2e_bin" ]] || { echo "e2e: the e2e_app test binary was not built" >&2; exit 1; }
 
 echo "== e2e: driving the app on $DISPLAY"
-cargo test --workspace --locked --features livecard-tests/e2e --test e2e_app -- "$@"
+cd tests
+"$e2e_bin" "$@"

@@ -848,9 +848,13 @@ async fn tour(theme: &str) {
     }
     app.screenshot(&format!("12-detail-actions-{theme}")).await;
 
-    // The owner changes the mobile number and adds a temporary number through the CLI;
-    // reopening shows them, the "changed" badge and the history old → new; the temporary
-    // number's banner says it is the one dialled.
+    // The owner changes the mobile number and adds a temporary number through the CLI while
+    // the user is on the list; reopening shows them, the "changed" badge and the history
+    // old → new; the temporary number's banner says it is the one dialled. (The user leaves
+    // the card first: a change that arrives while the card is open is shown there and then —
+    // `an_open_card_updates_…` — and reopening it later rightly shows no badge.)
+    app.click("tab-cards").await;
+    app.by_id("card-list").await;
     lisi.run(&[
         "me",
         "edit",
@@ -862,7 +866,6 @@ async fn tour(theme: &str) {
         "temp_until=2099-12-31T18:00:00+08:00",
     ]);
     lisi.publish();
-    app.click("tab-cards").await;
     open_lisi(&app).await;
     app.wait_text("detail-actions", "139 0013 9000").await;
     app.wait_text("detail-changed", "Changed").await;
