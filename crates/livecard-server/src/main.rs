@@ -4,6 +4,10 @@ use anyhow::Context;
 use clap::Parser;
 use livecard_server::Cli;
 
+/// glibc's malloc/free were ~20 % of the server's CPU answering 304s (docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
