@@ -42,13 +42,7 @@ fn app_binary() -> PathBuf {
     if let Ok(p) = std::env::var("LIVECARD_APP_BIN") {
         return PathBuf::from(p);
     }
-    // This test runs as target/debug/deps/e2e_app-<hash>.
-    let exe = std::env::current_exe().expect("current_exe");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test binary lives in target/<profile>/deps");
-    let bin = dir.join("livecard-app");
+    let bin = livecard_testkit::profile_dir().join("livecard-app");
     assert!(
         bin.exists(),
         "{} is missing: build it with `cargo test --workspace --no-run` (scripts/e2e.sh does)",

@@ -21,6 +21,16 @@ pub const REQUIRE_POSTGRES_ENV: &str = "LIVECARD_REQUIRE_POSTGRES";
 /// The file every skip appends a line to, when set.
 pub const SKIP_LOG_ENV: &str = "LIVECARD_SKIP_LOG";
 
+/// `<target>/<profile>`: where cargo put the running test binary's sibling binaries (a test
+/// runs as `<target>/<profile>/deps/<test>-<hash>`).
+pub fn profile_dir() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    exe.parent()
+        .and_then(std::path::Path::parent)
+        .expect("a test binary lives in <target>/<profile>/deps")
+        .to_path_buf()
+}
+
 /// The workspace's binaries (`livecard`, `livecard-server`, …) exactly as `cargo test
 /// --workspace` builds them, for tests that run them as processes from a package that does
 /// not own them (no `CARGO_BIN_EXE_…` there): runs `cargo test --workspace --no-run --locked`
@@ -32,13 +42,7 @@ pub const SKIP_LOG_ENV: &str = "LIVECARD_SKIP_LOG";
 /// dependencies' features differently from the workspace's test build, so cargo compiles most
 /// dependencies a second time — measured on a cold CI machine: 343 s for one test.
 pub fn workspace_bins(names: &[&str]) -> Vec<std::path::PathBuf> {
-    let exe = std::env::current_exe().expect("current_exe");
-    // <target>/<profile>/deps/<test>-<hash>
-    let profile_dir = exe
-        .parent()
-        .and_then(std::path::Path::parent)
-        .expect("a test binary lives in <target>/<profile>/deps")
-        .to_path_buf();
+    let profile_dir = profile_dir();
     let target = profile_dir.parent().expect("target dir");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = std::process::Command::new(cargo);
