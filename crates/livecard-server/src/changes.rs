@@ -393,7 +393,9 @@ impl ReadBarrier {
 /// (the token still has to come through the listener for the round to pass); the separate
 /// sending connection of 18be819 needed a second backend and a signal to the listener's per
 /// round. Not measured as an A/B: the PostgreSQL 304 was 39 % of nginx before this change and
-/// 41 % after, in quiet runs hours apart (docs/PERFORMANCE.md).
+/// 41 % after, in quiet runs hours apart (only the 41 % run is still in docs/PERFORMANCE.md).
+/// A second barrier in flight on a pool connection, and `SELECT 1` in place of the
+/// `pg_notify`, were measured against this and not kept (docs/PERFORMANCE.md, "Server").
 #[cfg(feature = "postgres")]
 pub async fn spawn_pg_listener(
     pool: &sqlx::PgPool,
